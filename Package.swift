@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "bucketscope",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TokenBucket", targets: ["TokenBucket"]),
+        .executable(name: "bucketscope", targets: ["bucketscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // The library a server imports: no terminal, no UI, stdlib + Synchronization only.
+        .target(
+            name: "TokenBucket",
+            swiftSettings: strict),
+        // Fleet simulator and live runner over the library.
+        .target(
+            name: "Fleet",
+            dependencies: [
+                "TokenBucket",
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict),
+        // App state, update, layout, widgets drawing into a cell grid, themes. No curses here.
+        .target(
+            name: "Dashboard",
+            dependencies: ["Fleet", "TokenBucket"],
+            swiftSettings: strict),
+        .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
+        .target(name: "CTerminalSignals"),
+        // The only code that talks to ncurses.
+        .target(
+            name: "TerminalUI",
+            dependencies: ["Dashboard", "CNcurses", "CTerminalSignals"],
+            swiftSettings: strict),
+        .target(
+            name: "BucketscopeCommands",
+            dependencies: [
+                "TokenBucket", "Fleet", "Dashboard", "TerminalUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "bucketscope", dependencies: ["BucketscopeCommands"], swiftSettings: strict),
+        .testTarget(name: "TokenBucketTests", dependencies: ["TokenBucket"], swiftSettings: strict),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "TokenBucket"], swiftSettings: strict),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Fleet", "TerminalUI"], swiftSettings: strict),
+        .testTarget(name: "BucketscopeCommandsTests", dependencies: ["BucketscopeCommands", "TokenBucket"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,67 @@
+/// Capacity and refill of one bucket, validated once where they enter.
+///
+/// ```swift
+/// let config = try BucketConfiguration(capacity: 10, refillPerSecond: 2)
+/// ```
+public struct BucketConfiguration: Hashable, Sendable, CustomStringConvertible {
+    /// Most tokens the bucket holds (its burst), in tokens. Fractions allowed down to 1e-9.
+    public let capacity: Double
+    /// Tokens added per second, continuously.
+    public let refill: Rate
+
+    /// Largest capacity accepted, in tokens.
+    public static let maximumCapacity: Double = 1e9
+
+    public init(capacity: Double, refill: Rate) throws {
+        guard capacity.isFinite else {
+            throw BucketError.invalidParameter(name: "capacity", value: capacity, requirement: "a finite number")
+        }
+        guard capacity > 0 else {
+            throw BucketError.invalidParameter(name: "capacity", value: capacity, requirement: "> 0")
+        }
+        guard capacity <= BucketConfiguration.maximumCapacity else {
+            throw BucketError.invalidParameter(name: "capacity", value: capacity, requirement: "at most 1000000000")
+        }
+        guard TokenUnits.units(capacity) > 0 else {
+            throw BucketError.invalidParameter(name: "capacity", value: capacity, requirement: "at least 1e-9")
+        }
+        self.capacity = capacity
+        self.refill = refill
+    }
+
+    public init(capacity: Double, refillPerSecond: Double) throws {
+        // Check capacity first so the error names the first bad parameter in reading order.
+        _ = try BucketConfiguration(capacity: capacity, refill: Rate(numerator: 1, denominator: 1))
+        try self.init(capacity: capacity, refill: Rate(perSecond: refillPerSecond))
+    }
+
+    public var description: String { "capacity \(BucketError.format(capacity)), refill \(refill.perSecond)/s" }
+}
+
+/// Token amounts are held as whole nano-tokens (1e-9 token), so decimal costs such as 0.25 or
+/// 1.5 are exact and sums never drift.
+public enum TokenUnits {
+    public static let perToken: Int64 = 1_000_000_000
+
+    @inlinable
+    public static func units(_ tokens: Double) -> Int64 { Int64((tokens * 1e9).rounded()) }
+
+    @inlinable
+    public static func tokens(_ units: Int64) -> Double { Double(units) / 1e9 }
+
+    /// Validates a cost (finite, > 0) and converts it; `capacity` bounds it.
+    @inlinable
+    public static func cost(_ cost: Double, capacityUnits: Int64, capacity: Double) throws -> Int64 {
+        guard cost.isFinite, cost > 0 else {
+            throw BucketError.invalidParameter(name: "cost", value: cost, requirement: cost.isNaN || cost.isInfinite ? "a finite number" : "> 0")
+        }
+        let u = units(cost)
+        guard u > 0 else {
+            throw BucketError.invalidParameter(name: "cost", value: cost, requirement: "at least 1e-9")
+        }
+        guard u <= capacityUnits else {
+            throw BucketError.costExceedsCapacity(cost: cost, capacity: capacity)
+        }
+        return u
+    }
+}

@@ -1,0 +1,304 @@
+/// Nanoseconds on the caller's timeline: virtual time in the simulator, a `Clock` offset in the
+/// async bucket, file timestamps in `replay`. Only differences matter.
+public typealias Nanoseconds = Int64
+
+/// The exact state of one token bucket, as a value; every operation takes the current time.
+///
+/// The bucket holds up to `capacity` tokens and gains `refill` tokens per second, continuously.
+/// It starts full. A request of cost `c` is admitted once `c` tokens are there, and takes them.
+/// Requests are served strictly first come, first served: a reservation queues behind every
+/// earlier one, so a large request is never starved by a stream of small ones.
+///
+/// ```swift
+/// var bucket = try BucketState(capacity: 10, refillPerSecond: 2)
+/// let now: Nanoseconds = 0
+/// try bucket.tryAcquire(4, at: now)          // true: 6 tokens left
+/// let r = try bucket.reserve(10, at: now)    // queued: admitted at 2 s, when 10 are there
+/// r.admitAt                                  // 2_000_000_000
+/// ```
+///
+/// ## The idea (GCRA)
+/// Instead of a token count that must be topped up on every call, the state is a single instant,
+/// the *theoretical full time* `tat`: the bucket would hold `capacity` tokens at `tat` if nothing
+/// more were taken. Tokens at `t` are `capacity - refill × (tat - t)`, capped at capacity; a
+/// reservation moves `tat` later by `cost / refill` and is admitted when the tokens at that
+/// time cover it. Reservations already handed out make the count negative: that is the queue.
+///
+/// ## Exactness
+/// With the refill as the fraction `p/q` tokens per second and amounts in nano-tokens, one
+/// nano-token takes exactly `q/p` ns. The state keeps `tat × p` as a 128-bit integer, so every
+/// step is an integer addition and no error accumulates; the only rounding is the final
+/// admission instant, rounded up to the next whole nanosecond. Reconfiguration rounds the stored
+/// level once, by less than a nano-token.
+///
+/// - Complexity: every operation is O(1) with no allocation; the value is 64 bytes.
+public struct BucketState: Sendable, Hashable {
+    /// Current capacity and refill.
+    public private(set) var configuration: BucketConfiguration
+
+    // Refill = p/q nano-tokens per nanosecond (equal to p/q tokens per second).
+    @usableFromInline var p: Int64
+    @usableFromInline var q: Int64
+    @usableFromInline var capacityUnits: Int64
+    /// capacity × q: the burst tolerance in scaled time.
+    @usableFromInline var burst: Int128
+    /// Theoretical full time × p.
+    @usableFromInline var tat: Int128
+    /// Cumulative nano-tokens reserved, for exact cancellation.
+    @usableFromInline var reservedTotal: Int128 = 0
+    /// The latest admission instant handed out: no later reservation is admitted before it.
+    @usableFromInline var lastAdmit: Nanoseconds = .min
+    /// The latest time seen; time never runs backwards inside the state.
+    @usableFromInline var lastSeen: Nanoseconds = .min
+
+    /// A full bucket.
+    public init(_ configuration: BucketConfiguration) {
+        self.configuration = configuration
+        p = configuration.refill.numerator
+        q = configuration.refill.denominator
+        capacityUnits = TokenUnits.units(configuration.capacity)
+        burst = Int128(capacityUnits) * Int128(q)
+        tat = Int128(Int64.min) * Int128(p)   // full since forever
+    }
+
+    public init(capacity: Double, refillPerSecond: Double) throws {
+        self.init(try BucketConfiguration(capacity: capacity, refillPerSecond: refillPerSecond))
+    }
+
+    // MARK: Taking tokens
+
+    /// Takes `cost` tokens if they are there now and nobody is queued; never queues.
+    ///
+    /// - Returns: `true` when admitted (tokens taken), `false` when it would have to wait.
+    /// - Throws: ``BucketError`` for a cost that is not finite and > 0, or above capacity.
+    @inlinable
+    public mutating func tryAcquire(_ cost: Double, at now: Nanoseconds) throws -> Bool {
+        let c = try TokenUnits.cost(cost, capacityUnits: capacityUnits, capacity: configuration.capacity)
+        return tryAcquire(units: c, at: now)
+    }
+
+    /// ``tryAcquire(_:at:)`` for a cost already validated and converted to nano-tokens.
+    @inlinable
+    public mutating func tryAcquire(units c: Int64, at now: Nanoseconds) -> Bool {
+        let t = Swift.max(now, lastSeen)
+        let ts = Int128(t) &* Int128(p)
+        let newTat = Swift.max(tat, ts) &+ Int128(c) &* Int128(q)
+        guard newTat &- burst <= ts, lastAdmit <= t else { return false }
+        lastSeen = t
+        tat = newTat
+        reservedTotal &+= Int128(c)
+        lastAdmit = t
+        return true
+    }
+
+    /// Reserves `cost` tokens behind every earlier reservation and says when they are admitted.
+    ///
+    /// The tokens are committed at once: the reservation is a promise that the caller may act at
+    /// `admitAt`. Use ``cancel(_:at:)`` to give it back before then.
+    /// - Throws: ``BucketError`` for a cost that is not finite and > 0, or above capacity (which
+    ///   would never be admitted).
+    @inlinable
+    public mutating func reserve(_ cost: Double, at now: Nanoseconds) throws -> Reservation {
+        let c = try TokenUnits.cost(cost, capacityUnits: capacityUnits, capacity: configuration.capacity)
+        return reserve(units: c, at: now)
+    }
+
+    /// ``reserve(_:at:)`` for a cost already validated and converted to nano-tokens.
+    @inlinable
+    public mutating func reserve(units c: Int64, at now: Nanoseconds) -> Reservation {
+        let t = Swift.max(now, lastSeen)
+        lastSeen = t
+        let ts = Int128(t) &* Int128(p)
+        tat = Swift.max(tat, ts) &+ Int128(c) &* Int128(q)
+        let admit = Swift.max(Self.ceilDiv(Swift.max(tat &- burst, ts), Int128(p)), lastAdmit)
+        lastAdmit = admit
+        reservedTotal &+= Int128(c)
+        return Reservation(costUnits: c, requestedAt: t, admitAt: admit, reservedThrough: reservedTotal)
+    }
+
+    /// When a reservation of `cost` made at `now` would be admitted, without making it.
+    public func admissionTime(for cost: Double, at now: Nanoseconds) throws -> Nanoseconds {
+        let c = try TokenUnits.cost(cost, capacityUnits: capacityUnits, capacity: configuration.capacity)
+        return admissionTime(units: c, at: now)
+    }
+
+    @inlinable
+    public func admissionTime(units c: Int64, at now: Nanoseconds) -> Nanoseconds {
+        var copy = self
+        return copy.reserve(units: c, at: now).admitAt
+    }
+
+    // MARK: Giving tokens back
+
+    /// Gives back what a reservation took, as far as no later reservation depends on it.
+    ///
+    /// - If the reservation was admitted before `now`, nothing is given back: the tokens
+    ///   were used (use ``refund(_:at:)`` to reconcile a real cost with an estimate).
+    /// - If it is the latest reservation, all of its cost is given back, exactly, as if it had
+    ///   never been made.
+    /// - Otherwise later reservations were promised admission times computed with this cost
+    ///   already taken, and they keep those times. Giving back the full cost would let a new
+    ///   request be admitted together with them, over the bucket's burst (this is the bug in
+    ///   golang/go#69419, where the amount restored is estimated from a time difference). Here
+    ///   the cost reserved after it is known exactly (a running total), and
+    ///   `cost − cost reserved later` is given back when positive: every later promise stays
+    ///   conforming.
+    ///
+    /// The reservation is zeroed, so cancelling it twice gives back nothing the second time.
+    /// - Returns: the tokens given back.
+    @discardableResult
+    public mutating func cancel(_ reservation: inout Reservation, at now: Nanoseconds) -> Double {
+        let t = Swift.max(now, lastSeen)
+        defer { reservation.costUnits = 0 }
+        guard reservation.costUnits > 0, reservation.admitAt >= t,
+              reservation.reservedThrough <= reservedTotal else { return 0 }
+        lastSeen = t
+        let later = reservedTotal - reservation.reservedThrough
+        let back = Int128(reservation.costUnits) - later
+        guard back > 0 else { return 0 }
+        if later == 0 {
+            // The tail: roll back completely, so the reservation before becomes the tail.
+            reservedTotal -= Int128(reservation.costUnits)
+        }
+        tat -= back * Int128(q)
+        return TokenUnits.tokens(Int64(back))
+    }
+
+    /// Adds `tokens` back to the bucket now (capped at capacity), for a request that used less
+    /// than it took. The reverse, charging more, is ``charge(_:at:)``.
+    public mutating func refund(_ tokens: Double, at now: Nanoseconds) throws {
+        guard tokens.isFinite, tokens >= 0 else {
+            throw BucketError.invalidParameter(name: "refund", value: tokens, requirement: "a finite number >= 0")
+        }
+        let t = Swift.max(now, lastSeen)
+        lastSeen = t
+        let ts = Int128(t) * Int128(p)
+        // Never above full: tat stays >= t.
+        tat = Swift.max(tat - Int128(TokenUnits.units(tokens)) * Int128(q), ts)
+    }
+
+    /// Takes `tokens` now even if that leaves the bucket in debt: a request that used more than
+    /// it reserved. Later reservations wait for the debt to refill. Any amount is accepted.
+    public mutating func charge(_ tokens: Double, at now: Nanoseconds) throws {
+        guard tokens.isFinite, tokens >= 0 else {
+            throw BucketError.invalidParameter(name: "charge", value: tokens, requirement: "a finite number >= 0")
+        }
+        let t = Swift.max(now, lastSeen)
+        lastSeen = t
+        let ts = Int128(t) * Int128(p)
+        tat = Swift.max(tat, ts) + Int128(TokenUnits.units(tokens)) * Int128(q)
+    }
+
+    // MARK: Reconfiguration
+
+    /// Changes capacity and refill at `now`.
+    ///
+    /// - Stored tokens: the level at `now` is kept, capped at the new capacity. A bucket in debt
+    ///   (reservations promised ahead of refill) stays in the same debt, which the new rate
+    ///   repays.
+    /// - Reservations already handed out keep their admission times, and no later reservation
+    ///   is admitted before them (first come, first served survives the change). Callers that
+    ///   own their waiters (the async ``Bucket``) cancel and re-reserve them to re-plan them at
+    ///   the new rate.
+    public mutating func reconfigure(_ configuration: BucketConfiguration, at now: Nanoseconds) {
+        let t = Swift.max(now, lastSeen)
+        lastSeen = t
+        // Level (nano-tokens) × old q.
+        let level = burst - (Swift.max(tat, Int128(t) * Int128(p)) - Int128(t) * Int128(p))
+        let newP = configuration.refill.numerator, newQ = configuration.refill.denominator
+        let newCapacityUnits = TokenUnits.units(configuration.capacity)
+        let newBurst = Int128(newCapacityUnits) * Int128(newQ)
+        // level × newQ / oldQ, rounded toward fewer tokens.
+        var scaled = Self.floorDiv(level * Int128(newQ), Int128(q))
+        scaled = Swift.min(scaled, newBurst)
+        self.configuration = configuration
+        p = newP
+        q = newQ
+        capacityUnits = newCapacityUnits
+        burst = newBurst
+        tat = newBurst + Int128(t) * Int128(newP) - scaled
+    }
+
+    public mutating func reconfigure(capacity: Double, refillPerSecond: Double, at now: Nanoseconds) throws {
+        reconfigure(try BucketConfiguration(capacity: capacity, refillPerSecond: refillPerSecond), at: now)
+    }
+
+    // MARK: Read-outs
+
+    /// Tokens in the bucket at `now`; negative when reservations are promised ahead of refill
+    /// (the deficit the queue is waiting on).
+    public func balance(at now: Nanoseconds) -> Double {
+        let t = Swift.max(now, lastSeen)
+        let ts = Int128(t) * Int128(p)
+        let level = burst - (Swift.max(tat, ts) - ts)
+        return Double(level) / Double(q) / 1e9
+    }
+
+    /// Tokens available to take at `now` (never negative, never above capacity).
+    public func tokens(at now: Nanoseconds) -> Double { Swift.max(0, balance(at: now)) }
+
+    /// Cost promised to reservations that refill has not yet covered at `now`: the depth of
+    /// the queue in tokens, as far as the bucket itself can tell (see ``Bucket/snapshot()`` for
+    /// the exact queue of an async bucket).
+    public func deficit(at now: Nanoseconds) -> Double { Swift.max(0, -balance(at: now)) }
+
+    /// The first instant at which a new reservation of `cost` could be admitted.
+    public func nextAdmission(for cost: Double = 1, at now: Nanoseconds) throws -> Nanoseconds {
+        try admissionTime(for: cost, at: now)
+    }
+
+    /// When the bucket will be full again if nothing more is taken (`now` if it already is).
+    public func fullAt(_ now: Nanoseconds) -> Nanoseconds {
+        let t = Swift.max(now, lastSeen)
+        return Swift.max(t, Self.ceilDiv(tat, Int128(p)))
+    }
+
+    /// Whether the bucket is full at `now` with no reservation pending: such a bucket is
+    /// indistinguishable from a new one (what keyed eviction relies on).
+    public func isFullAndIdle(at now: Nanoseconds) -> Bool {
+        let t = Swift.max(now, lastSeen)
+        return tat <= Int128(t) * Int128(p) && lastAdmit <= t
+    }
+
+    // MARK: Arithmetic
+
+    @usableFromInline
+    static func ceilDiv(_ a: Int128, _ b: Int128) -> Int64 {
+        let (qt, r) = a.quotientAndRemainder(dividingBy: b)
+        let v = (r > 0) ? qt + 1 : qt
+        return Int64(clamping: v)
+    }
+
+    @usableFromInline
+    static func floorDiv(_ a: Int128, _ b: Int128) -> Int128 {
+        let (qt, r) = a.quotientAndRemainder(dividingBy: b)
+        return (r < 0) ? qt - 1 : qt
+    }
+}
+
+/// A promise from ``BucketState/reserve(_:at:)``: act at ``admitAt``, or cancel before then.
+public struct Reservation: Hashable, Sendable {
+    /// The cost in nano-tokens; zero once cancelled.
+    public internal(set) var costUnits: Int64
+    /// When it was asked for.
+    public let requestedAt: Nanoseconds
+    /// When the tokens are there: the caller may act from this instant.
+    public let admitAt: Nanoseconds
+    /// Running total of cost reserved up to and including this one.
+    @usableFromInline let reservedThrough: Int128
+
+    @usableFromInline
+    init(costUnits: Int64, requestedAt: Nanoseconds, admitAt: Nanoseconds, reservedThrough: Int128) {
+        self.costUnits = costUnits
+        self.requestedAt = requestedAt
+        self.admitAt = admitAt
+        self.reservedThrough = reservedThrough
+    }
+
+    /// The cost in tokens (zero once cancelled).
+    public var cost: Double { TokenUnits.tokens(costUnits) }
+    /// How long the caller waits: `admitAt − requestedAt`.
+    public var wait: Nanoseconds { admitAt - requestedAt }
+    /// Whether it is admitted without waiting.
+    public var isImmediate: Bool { admitAt == requestedAt }
+}

@@ -1,0 +1,3 @@
+import BucketscopeCommands
+
+await BucketscopeCommand.main()
