@@ -1,0 +1,8 @@
+import BucketscopeCommands
+
+@main
+struct Entry {
+    static func main() async {
+        await BucketscopeCommand.main(nil)
+    }
+}

@@ -1,3 +1,0 @@
-import BucketscopeCommands
-
-await BucketscopeCommand.main()
