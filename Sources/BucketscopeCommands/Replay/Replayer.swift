@@ -32,7 +32,7 @@ struct Replayer {
     struct KeyStats {
         var requests = 0
         var rejected = 0
-        var waits = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        var waits = Histogram<UInt32>(numberOfSignificantValueDigits: .two)   // 1 % precision, ~20 KB per key
         var maxWait: Int64 = 0
         init() { waits.autoResize = true }
     }
