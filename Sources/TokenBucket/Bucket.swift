@@ -78,15 +78,7 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     func now() -> Nanoseconds { offset(of: clock.now) }
 
     @inlinable
-    static func nanoseconds(_ d: Duration) -> Nanoseconds {
-        #if os(Linux)
-        // One 128-bit division instead of the two `components` needs (measured 29 vs 37 ns with the clock read).
-        return Nanoseconds(truncatingIfNeeded: d.attoseconds / 1_000_000_000)
-        #else
-        let (s, a) = d.components
-        return s &* 1_000_000_000 &+ a / 1_000_000_000
-        #endif
-    }
+    static func nanoseconds(_ d: Duration) -> Nanoseconds { TimeSource.nanoseconds(d) }
 
     // MARK: Taking tokens
 
