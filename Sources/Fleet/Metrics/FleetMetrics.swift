@@ -43,6 +43,7 @@ public struct FleetMetrics: Sendable {
         var queueSeries: RingSeries
         /// Index of the last sample boundary written (boundary i is at i × sampleInterval).
         var lastSample: Int64 = 0
+        var hasSeries = true
         var admittedInInterval = 0
         var cachedWaits = WaitPercentiles()
         var cachedAtCount: UInt64 = 0
@@ -78,9 +79,15 @@ public struct FleetMetrics: Sendable {
     public private(set) var upstream = UpstreamRecord()
     private var lastGroupSample: Int64 = 0
 
-    public init(sampleInterval: Nanoseconds = 500_000_000, seriesLength: Int = 120) {
+    /// Keys that keep time series: the first this many registered. A dashboard shows a few dozen;
+    /// a fleet of 10,000 per-user keys keeps counters and percentiles for all of them but charts
+    /// for these only, so memory and the cost of sampling stay bounded.
+    public let seriesKeyLimit: Int
+
+    public init(sampleInterval: Nanoseconds = 500_000_000, seriesLength: Int = 120, seriesKeyLimit: Int = 256) {
         self.sampleInterval = sampleInterval
         self.seriesLength = seriesLength
+        self.seriesKeyLimit = seriesKeyLimit
     }
 
     // MARK: Registration
@@ -93,10 +100,12 @@ public struct FleetMetrics: Sendable {
 
     /// Registers a key (bucket) at `now` (its series start there).
     public mutating func addKey(_ name: String, group: String, capacity: Double, refillPerSecond: Double, at now: Nanoseconds = 0) -> Int {
+        let n = keys.count < seriesKeyLimit ? seriesLength : 1
         var r = KeyRecord(name: name, group: group, capacity: capacity, refillPerSecond: refillPerSecond,
-                          admittedPerSecond: RingSeries(capacity: seriesLength), tokenSeries: RingSeries(capacity: seriesLength),
-                          queueSeries: RingSeries(capacity: seriesLength))
-        r.lastSample = now / sampleInterval
+                          admittedPerSecond: RingSeries(capacity: n), tokenSeries: RingSeries(capacity: n),
+                          queueSeries: RingSeries(capacity: n))
+        r.hasSeries = keys.count < seriesKeyLimit
+        r.lastSample = r.hasSeries ? now / sampleInterval : .max
         keys.append(r)
         return keys.count - 1
     }
@@ -244,7 +253,8 @@ public struct FleetMetrics: Sendable {
     }
 
     public func keySeries(_ key: Int) -> (admitted: [Double], tokens: [Double], queue: [Double]) {
-        (keys[key].admittedPerSecond.values, keys[key].tokenSeries.values, keys[key].queueSeries.values)
+        guard keys[key].hasSeries else { return ([], [], []) }
+        return (keys[key].admittedPerSecond.values, keys[key].tokenSeries.values, keys[key].queueSeries.values)
     }
 
     public func groupSnapshots() -> [GroupSnapshot] {

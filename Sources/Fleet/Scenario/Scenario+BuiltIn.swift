@@ -43,12 +43,12 @@ extension Scenario {
     /// Conversation and code traffic with token costs; buckets count tokens and tokens bind.
     public static let llmTokens = Scenario(
         name: "llm-tokens",
-        description: "6 chat + 2 code users with trace-fitted token costs; per-user token buckets (20,000, 330/s) under 500 RPM / 200,000 TPM",
+        description: "6 chat users at 0.4 req/s + 2 code users at 0.1 req/s, trace-fitted token costs; per-user token buckets of 8,000, 330/s under 500 RPM / 200,000 TPM",
         keying: .perUser,
-        limits: ClientLimits(perUser: BucketSpec(capacity: 20_000, refillPerSecond: 330),
+        limits: ClientLimits(perUser: BucketSpec(capacity: 8_000, refillPerSecond: 330),
                              shared: BucketSpec(capacity: 160_000, refillPerSecond: 2_640)),
         clients: [
-            ClientSpec(name: "chat", group: "chat", tenant: "acme", count: 6, arrival: .poisson(rate: 0.3),
+            ClientSpec(name: "chat", group: "chat", tenant: "acme", count: 6, arrival: .poisson(rate: 0.4),
                        cost: .llm(.conversation), deadline: 60 * s),
             ClientSpec(name: "code", group: "code", tenant: "devtools", count: 2, arrival: .poisson(rate: 0.1),
                        cost: .llm(.code), deadline: 60 * s, noisy: true),
