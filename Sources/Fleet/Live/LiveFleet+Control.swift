@@ -76,7 +76,6 @@ extension LiveFleet {
     /// are and are admitted there; the old buckets are parked, with their levels, for a switch
     /// back (picking up any tuning-factor change made meanwhile).
     func switchKeying(to keying: Keying) throws {
-        let now = clock.now()
         let retune: [(LiveKey, Double)] = try book.withLock { b in
             let before = b.table.keying
             guard keying != before else { return [] }
@@ -89,7 +88,7 @@ extension LiveFleet {
                 }
             } else {
                 next = try LiveKeyTable.build(keying, clients: clients, tenants: tenants, limits: b.limits,
-                                              tuningFactor: b.tuningFactor, metrics: &b.metrics, now: now)
+                                              tuningFactor: b.tuningFactor, metrics: &b.metrics, clock: clock)
             }
             b.parked[before] = b.table
             b.table = next

@@ -11,7 +11,7 @@ extension LiveFleet {
     /// Starts the senders of client `c` from now: its open-loop schedule, or the closed-loop
     /// senders it is missing.
     func startSenders(_ c: Int) {
-        let now = clock.now()
+        let now = Swift.max(0, clock.now())   // at time zero when the fleet starts
         let arrival = clients[c].arrival
         if case let .closedLoop(n, _) = arrival {
             let starts: [Int64] = book.withLock { b in
@@ -90,6 +90,10 @@ extension LiveFleet {
     // MARK: One request
 
     /// One request from its first arrival at the limiter to its outcome, retries included.
+    ///
+    /// Metrics count what happens up to ``cutoff``: an attempt arriving after it is not counted
+    /// at all; one counted but not admitted (by the bucket's admission instant) or not answered
+    /// by then stays counted as waiting or in flight.
     func send(_ c: Int, _ cost: RequestCost) async -> Outcome {
         let client = clients[c]
         let first = clock.now()
@@ -97,8 +101,9 @@ extension LiveFleet {
         var attempt: Int32 = 0
         while true {
             let key: LiveKey
+            let counted: Bool
             switch await passLimiter(c, cost, deadline: deadline) {
-            case .admitted(let k): key = k
+            case let .admitted(k, inWindow): key = k; counted = inWindow
             case .refused: return .refused
             case .cancelled: return .cancelled
             }
@@ -108,26 +113,32 @@ extension LiveFleet {
                 let a = b.upstream.call(cost, streams: client.cost.streams, at: now)
                 let tokens = Double(cost.prompt + cost.completion)
                 if case .answered = a {
-                    b.metrics.upstreamAnswered(key: key.metricsKey, group: client.group, tokens: tokens, status429: false, at: now)
-                    b.metrics.upstreamInFlight(1)
+                    if counted {
+                        b.metrics.upstreamAnswered(key: key.metricsKey, group: client.group, tokens: tokens, status429: false, at: now)
+                        b.metrics.upstreamInFlight(1)
+                    }
                 } else {
                     b.window429 &+= 1
-                    b.metrics.upstreamAnswered(key: key.metricsKey, group: client.group, tokens: tokens, status429: true, at: now)
+                    if counted {
+                        b.metrics.upstreamAnswered(key: key.metricsKey, group: client.group, tokens: tokens, status429: true, at: now)
+                    }
                 }
                 return a
             }
             switch answer {
             case .answered(let latency):
                 do { try await clock.sleep(until: now + latency) } catch { return .cancelled }
-                book.withLock { b in
-                    b.metrics.upstreamInFlight(-1)
-                    b.completed &+= 1
+                if counted && now + latency <= cutoff {
+                    book.withLock { b in
+                        b.metrics.upstreamInFlight(-1)
+                        b.completed &+= 1
+                    }
                 }
                 return .completed
             case .tooManyRequests(let retryAfter):
                 let delay = book.withLock { b in client.retry.delay(attempt: attempt, retryAfter: retryAfter, rng: &b.rng[c]) }
                 guard let d = delay, deadline == .max || now + d <= deadline else {
-                    book.withLock { $0.failed &+= 1 }
+                    if counted { book.withLock { $0.failed &+= 1 } }
                     return .failed
                 }
                 attempt += 1
@@ -136,26 +147,35 @@ extension LiveFleet {
         }
     }
 
-    enum Pass { case admitted(LiveKey), refused, cancelled }
+    enum Pass {
+        /// Admitted by `key` (and its parent); `inWindow`: counted in the metrics.
+        case admitted(LiveKey, inWindow: Bool)
+        case refused
+        case cancelled
+    }
 
     /// The client-side limiter: the key's bucket, then (hierarchical keying) its parent's, each
     /// through the library's async `acquire` with the request's deadline.
     private func passLimiter(_ c: Int, _ cost: RequestCost, deadline: Int64) async -> Pass {
         let g = clients[c].group
         let arrival = clock.now()
+        let counted = arrival <= cutoff
         let key = book.withLock { b in
             let k = b.table.keys[b.table.clientKey[c]]
-            b.metrics.arrived(key: k.metricsKey, group: g)
-            b.metrics.enqueued(key: k.metricsKey)
+            if counted {
+                b.metrics.arrived(key: k.metricsKey, group: g)
+                b.metrics.enqueued(key: k.metricsKey)
+            }
             return k
         }
         let mk = key.metricsKey
-        let child = await acquire(key, cost, deadline: deadline)
         let admission: Admission
-        switch child {
+        switch await acquire(key, cost, deadline: deadline) {
         case .cancelled:
             return .cancelled
         case .refused(let afterReplan):
+            let now = clock.now()
+            guard counted, !afterReplan || now <= cutoff else { return .refused }
             book.withLock { b in
                 if afterReplan {
                     b.metrics.timedOut(key: mk, group: g, wasQueued: true)
@@ -168,25 +188,33 @@ extension LiveFleet {
         case .admitted(let a):
             admission = a
         }
+        let childAt = key.admittedAt(admission)
         guard let parent = key.parent else {
             let now = clock.now()
-            book.withLock { b in
-                b.metrics.admitted(key: mk, group: g, wait: admission.isImmediate ? 0 : now - arrival, at: now, wasQueued: true)
-                if !admission.isImmediate { b.lateness.record(LiveClock.nanoseconds(admission.lateness)) }
+            let inWindow = counted && childAt <= cutoff
+            if inWindow {
+                book.withLock { b in
+                    b.metrics.admitted(key: mk, group: g, wait: admission.isImmediate ? 0 : now - arrival, at: now, wasQueued: true)
+                    if !admission.isImmediate { b.lateness.record(LiveClock.nanoseconds(admission.lateness)) }
+                }
             }
-            return .admitted(key)
+            return .admitted(key, inWindow: inWindow)
         }
         // Hierarchical: the parent is reserved only from the instant the user's bucket admits.
         let pmk = parent.metricsKey
         let parentStart = clock.now()
-        book.withLock { b in
-            b.metrics.arrived(key: pmk, group: -1)
-            b.metrics.enqueued(key: pmk)
+        let parentCounted = counted && childAt <= cutoff
+        if parentCounted {
+            book.withLock { b in
+                b.metrics.arrived(key: pmk, group: -1)
+                b.metrics.enqueued(key: pmk)
+            }
         }
         switch await acquire(parent, cost, deadline: deadline) {
         case .cancelled:
             return .cancelled
         case .refused(let afterReplan):
+            guard parentCounted, clock.now() <= cutoff || !afterReplan else { return .refused }
             book.withLock { b in
                 if afterReplan {
                     b.metrics.timedOut(key: pmk, group: -1, wasQueued: true)
@@ -199,14 +227,17 @@ extension LiveFleet {
             return .refused
         case .admitted(let p):
             let now = clock.now()
-            book.withLock { b in
-                b.metrics.admitted(key: pmk, group: -1, wait: p.isImmediate ? 0 : now - parentStart, at: now, wasQueued: true)
-                let immediate = admission.isImmediate && p.isImmediate
-                b.metrics.admitted(key: mk, group: g, wait: immediate ? 0 : now - arrival, at: now, wasQueued: true)
-                if !admission.isImmediate { b.lateness.record(LiveClock.nanoseconds(admission.lateness)) }
-                if !p.isImmediate { b.lateness.record(LiveClock.nanoseconds(p.lateness)) }
+            let inWindow = parentCounted && parent.admittedAt(p) <= cutoff
+            if inWindow {
+                book.withLock { b in
+                    b.metrics.admitted(key: pmk, group: -1, wait: p.isImmediate ? 0 : now - parentStart, at: now, wasQueued: true)
+                    let immediate = admission.isImmediate && p.isImmediate
+                    b.metrics.admitted(key: mk, group: g, wait: immediate ? 0 : now - arrival, at: now, wasQueued: true)
+                    if !admission.isImmediate { b.lateness.record(LiveClock.nanoseconds(admission.lateness)) }
+                    if !p.isImmediate { b.lateness.record(LiveClock.nanoseconds(p.lateness)) }
+                }
             }
-            return .admitted(key)
+            return .admitted(key, inWindow: inWindow)
         }
     }
 

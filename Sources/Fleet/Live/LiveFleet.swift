@@ -57,8 +57,10 @@ public final class LiveFleet: FleetDriver, Sendable {
     public var scenarioName: String { scenario.name }
     public let scenario: Scenario
     public let seed: UInt64
+    /// End of the measured window (fleet time): events after it are not counted.
+    public let cutoff: Nanoseconds
 
-    let clock = LiveClock()
+    let clock: LiveClock
     let clients: [LiveClient]
     let tenants: [String]
     let book: Mutex<Book>
@@ -70,6 +72,10 @@ public final class LiveFleet: FleetDriver, Sendable {
     private let stopped = Atomic<Bool>(false)
 
     typealias Job = @Sendable () async -> Void
+
+    /// Time zero comes this long after `init`, once the senders are started (they sleep until
+    /// their first arrival), so a scenario's first arrivals are on time.
+    static let lead: Duration = .milliseconds(20)
 
     /// Everything the tasks share, behind one lock.
     struct Book: Sendable {
@@ -98,18 +104,27 @@ public final class LiveFleet: FleetDriver, Sendable {
     }
 
     /// Builds the fleet and starts it: real time starts now.
+    ///
+    /// - Parameter window: for a headless run of known length: the metrics count what happens
+    ///   in `[0, window]` (a request admitted by its bucket at an instant ≤ `window` counts as
+    ///   admitted; one still waiting or in flight at `window` counts as such), however late the
+    ///   caller stops the fleet, so a report compares with the simulator's for that duration.
+    ///   nil (the dashboard): everything counts until shutdown.
     /// - Throws: ``FleetError`` or `BucketError` for an unusable scenario.
-    public init(scenario: Scenario, seed: UInt64 = 1) throws {
+    public init(scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = nil) throws {
         try SimCore.validate(scenario)
         self.scenario = scenario
         self.seed = seed
+        cutoff = window ?? .max
+        let clock = LiveClock(lead: Self.lead)
+        self.clock = clock
         (clients, tenants) = LiveClient.all(scenario)
         var metrics = FleetMetrics()
         for g in scenario.groupNames {
             _ = metrics.addGroup(g, clients: scenario.clients.filter { $0.group == g }.reduce(0) { $0 + $1.count })
         }
         let table = try LiveKeyTable.build(scenario.keying, clients: clients, tenants: tenants, limits: scenario.limits,
-                                           tuningFactor: 1, metrics: &metrics, now: 0)
+                                           tuningFactor: 1, metrics: &metrics, clock: clock)
         let n = clients.count
         book = Mutex(Book(metrics: metrics, table: table, limits: scenario.limits,
                           upstream: try LiveUpstream(spec: scenario.upstream, seed: seed),
@@ -130,8 +145,8 @@ public final class LiveFleet: FleetDriver, Sendable {
     }
 
     /// Resolves `options.scenario` (a built-in name or a TOML path), applies the overrides, starts.
-    public convenience init(options: FleetOptions) throws {
-        try self.init(scenario: try Scenario.resolve(options), seed: options.seed)
+    public convenience init(options: FleetOptions, window: Nanoseconds? = nil) throws {
+        try self.init(scenario: try Scenario.resolve(options), seed: options.seed, window: window)
     }
 
     /// Runs `job` as a child task of the fleet's group (dropped after shutdown).
@@ -146,6 +161,9 @@ public final class LiveFleet: FleetDriver, Sendable {
 
     /// Real time since the fleet started.
     public var now: Nanoseconds { clock.now() }
+
+    /// The instant the fleet started (its time zero).
+    public var startedAt: ContinuousClock.Instant { clock.origin }
 
     /// Tasks of this fleet still running (0 after ``stop()`` or ``shutdown()``).
     public var runningTasks: Int { running.load(ordering: .relaxed) }
@@ -224,13 +242,15 @@ public final class LiveFleet: FleetDriver, Sendable {
         }
     }
 
-    /// The report of the run so far (`mode: live`), over `duration` (default: real time so far).
+    /// The report of the run so far (`mode: live`), over `duration` (default: the window, or
+    /// real time so far).
     public func report(duration: Nanoseconds? = nil, wallSeconds: Double? = nil) -> FleetReport {
         let now = clock.now()
+        let duration = duration ?? Swift.min(now, cutoff)
         return book.withLock { b in
             let current = Set(b.table.keys.map(\.metricsKey))
             let m = b.metrics
-            return FleetReport(metrics: m, scenario: scenario.name, mode: .live, seed: seed, duration: duration ?? now,
+            return FleetReport(metrics: m, scenario: scenario.name, mode: .live, seed: seed, duration: duration,
                                keying: b.table.keying,
                                includeKey: { current.contains($0) || m.keys[$0].requests > 0 },
                                tuningFactor: scenario.tuning == nil ? nil : b.tuningFactor, tuningMoves: b.tuningMoves,

@@ -26,13 +26,21 @@ final class LiveKey: Sendable {
         var firstAdmission: Duration?
     }
 
-    init(name: String, configuration: BucketConfiguration, metricsKey: Int, isParent: Bool, parent: LiveKey?) {
+    /// The bucket's origin on the fleet's timeline: admission offsets + this = fleet time.
+    let origin: Nanoseconds
+
+    init(name: String, configuration: BucketConfiguration, metricsKey: Int, isParent: Bool, parent: LiveKey?,
+         clock: LiveClock) {
         self.name = name
         self.bucket = Bucket(configuration)
+        self.origin = LiveClock.nanoseconds(clock.origin.duration(to: bucket.origin))
         self.metricsKey = metricsKey
         self.isParent = isParent
         self.parent = parent
     }
+
+    /// The admission instant of `a` on the fleet's timeline.
+    func admittedAt(_ a: Admission) -> Nanoseconds { origin + LiveClock.nanoseconds(a.admittedAt) }
 
     func record(_ a: Admission, units: Int64) {
         ledger.withLock { l in
@@ -70,7 +78,8 @@ struct LiveKeyTable: Sendable {
 
     /// The buckets `keying` creates for `clients`, registered in `metrics` at `now`.
     static func build(_ keying: Keying, clients: [LiveClient], tenants: [String], limits: ClientLimits,
-                      tuningFactor: Double, metrics: inout FleetMetrics, now: Nanoseconds) throws -> LiveKeyTable {
+                      tuningFactor: Double, metrics: inout FleetMetrics, clock: LiveClock) throws -> LiveKeyTable {
+        let now = clock.now()
         var t = LiveKeyTable(keying: keying)
         let groupNames = metrics.groups.map(\.name)
         func groupOf(_ members: [Int]) -> String {
@@ -81,7 +90,7 @@ struct LiveKeyTable: Sendable {
             let config = try spec.configuration().scaled(refill: tuningFactor)
             let mk = metrics.addKey(name, group: groupOf(members), capacity: config.capacity,
                                     refillPerSecond: config.refill.perSecond, at: now)
-            t.keys.append(LiveKey(name: name, configuration: config, metricsKey: mk, isParent: false, parent: parent))
+            t.keys.append(LiveKey(name: name, configuration: config, metricsKey: mk, isParent: false, parent: parent, clock: clock))
             t.baseRefill.append(spec.refillPerSecond)
             return t.keys.count - 1
         }
@@ -109,7 +118,7 @@ struct LiveKeyTable: Sendable {
             let config = try limits.parent.configuration().scaled(refill: tuningFactor)
             let firstParentMetric = metrics.keys.count + clients.count
             let parentKeys = parents.indices.map { p in
-                LiveKey(name: parents[p].name, configuration: config, metricsKey: firstParentMetric + p, isParent: true, parent: nil)
+                LiveKey(name: parents[p].name, configuration: config, metricsKey: firstParentMetric + p, isParent: true, parent: nil, clock: clock)
             }
             var parentOf = Array(repeating: 0, count: clients.count)
             for (p, members) in parents.map(\.members).enumerated() { for c in members { parentOf[c] = p } }

@@ -61,7 +61,9 @@ final class PauseGate: Sendable {
 struct LiveClock: Sendable {
     let origin: ContinuousClock.Instant
 
-    init() { origin = ContinuousClock.now }
+    /// Time zero `lead` from now: a fleet starts its senders before its clock starts, so the
+    /// first arrivals are not late by the time it takes to start them.
+    init(lead: Duration = .zero) { origin = ContinuousClock.now.advanced(by: lead) }
 
     @inline(__always)
     func now() -> Nanoseconds { Self.nanoseconds(origin.duration(to: .now)) }
