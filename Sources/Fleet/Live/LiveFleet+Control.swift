@@ -159,7 +159,7 @@ extension LiveFleet {
     /// The simulator's tuning rule, every `window` of real time: cut every bucket's refill by
     /// `cut` after a window with too many 429s, raise it by `raise` after one without any.
     func tuner(_ t: TuningSpec) async {
-        var end = clock.now() + t.window
+        var end = Swift.max(0, clock.now()) + t.window   // windows end at window, 2 × window, ... as in the simulator
         while true {
             do { try await clock.sleep(until: end) } catch { return }
             end += t.window

@@ -158,8 +158,7 @@ extension LiveFleet {
     /// through the library's async `acquire` with the request's deadline.
     private func passLimiter(_ c: Int, _ cost: RequestCost, deadline: Int64) async -> Pass {
         let g = clients[c].group
-        let arrival = clock.now()
-        let counted = arrival <= cutoff
+        let counted = clock.now() <= cutoff
         let key = book.withLock { b in
             let k = b.table.keys[b.table.clientKey[c]]
             if counted {
@@ -194,7 +193,7 @@ extension LiveFleet {
             let inWindow = counted && childAt <= cutoff
             if inWindow {
                 book.withLock { b in
-                    b.metrics.admitted(key: mk, group: g, wait: admission.isImmediate ? 0 : now - arrival, at: now, wasQueued: true)
+                    b.metrics.admitted(key: mk, group: g, wait: LiveClock.nanoseconds(admission.wait), at: now, wasQueued: true)
                     if !admission.isImmediate { b.lateness.record(LiveClock.nanoseconds(admission.lateness)) }
                 }
             }
@@ -202,7 +201,6 @@ extension LiveFleet {
         }
         // Hierarchical: the parent is reserved only from the instant the user's bucket admits.
         let pmk = parent.metricsKey
-        let parentStart = clock.now()
         let parentCounted = counted && childAt <= cutoff
         if parentCounted {
             book.withLock { b in
@@ -227,12 +225,14 @@ extension LiveFleet {
             return .refused
         case .admitted(let p):
             let now = clock.now()
-            let inWindow = parentCounted && parent.admittedAt(p) <= cutoff
+            let admitted = parent.admittedAt(p)
+            let inWindow = parentCounted && admitted <= cutoff
             if inWindow {
+                // The user's wait runs from its request at its own bucket to the parent's admission.
+                let requested = key.origin + LiveClock.nanoseconds(admission.requestedAt)
                 book.withLock { b in
-                    b.metrics.admitted(key: pmk, group: -1, wait: p.isImmediate ? 0 : now - parentStart, at: now, wasQueued: true)
-                    let immediate = admission.isImmediate && p.isImmediate
-                    b.metrics.admitted(key: mk, group: g, wait: immediate ? 0 : now - arrival, at: now, wasQueued: true)
+                    b.metrics.admitted(key: pmk, group: -1, wait: LiveClock.nanoseconds(p.wait), at: now, wasQueued: true)
+                    b.metrics.admitted(key: mk, group: g, wait: admitted - requested, at: now, wasQueued: true)
                     if !admission.isImmediate { b.lateness.record(LiveClock.nanoseconds(admission.lateness)) }
                     if !p.isImmediate { b.lateness.record(LiveClock.nanoseconds(p.lateness)) }
                 }

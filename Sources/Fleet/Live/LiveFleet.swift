@@ -28,9 +28,11 @@ import TokenBucket
 /// ## Semantics
 /// - **Waiting**: a request is counted as waiting on its key while its task is inside
 ///   `acquire` (the bucket's own snapshot gives the exact number of suspended tasks, which is
-///   what ``snapshot()`` shows). Waits are measured on the clock: from the call to `acquire`
-///   until the task runs again (zero when admitted without suspending), so they include the
-///   scheduler's lateness, which is also recorded on its own (``latenessPercentiles()``).
+///   what ``snapshot()`` shows). Waits are the bucket's, as the simulator measures them: from
+///   the call to `acquire` to the admission instant the bucket computed (`Admission.wait`;
+///   in hierarchical keying, to the parent's admission). How late the task really ran after
+///   that (the timer's and the executor's delay, `Admission.lateness`) is recorded on its own:
+///   ``latenessPercentiles()``.
 /// - **Deadlines**: the client's deadline goes to `acquire(_:deadline:)`: refused at once
 ///   (nothing consumed) counts as rejected; pushed past it by a re-plan while queued counts as
 ///   timed out.
