@@ -267,6 +267,9 @@ public final class LiveFleet: FleetDriver, Sendable {
     /// that suspended in `acquire`, in milliseconds.
     public func latenessPercentiles() -> WaitPercentiles { book.withLock { $0.lateness.percentiles() } }
 
+    /// Forgets the lateness recorded so far (to measure a steady state after a warm-up).
+    public func resetLateness() { book.withLock { $0.lateness.reset() } }
+
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
