@@ -29,7 +29,8 @@ public struct WaitRecorder: Sendable {
         if wait > maxNanoseconds { maxNanoseconds = wait }
         let micros = UInt64(Swift.max(1, (wait + 500) / 1000))
         if histogram == nil {
-            var h = Histogram<UInt32>(numberOfSignificantValueDigits: .two)
+            // Sized for waits up to ~0.5 s at first (about 4 KB), growing on demand.
+            var h = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 500_000, numberOfSignificantValueDigits: .two)
             h.autoResize = true
             histogram = h
         }

@@ -95,6 +95,12 @@ extension SimCore {
         metrics.arrived(key: mk, group: group)
         let units = requests[s].costUnits
         var refuse = units > table.keys[ki].capacityUnits || (p >= 0 && units > table.keys[Int(p)].capacityUnits)
+        // The common case first: tokens there and nobody queued (no division, no reservation).
+        if !refuse, table.keys[ki].bucket.tryAcquire(units: units, at: now) {
+            requests[s].reservation = nil
+            passChild(slot)
+            return
+        }
         let deadline = requests[s].deadline
         if !refuse, deadline != .max, table.keys[ki].bucket.admissionTime(units: units, at: now) > deadline {
             refuse = true
@@ -129,6 +135,10 @@ extension SimCore {
         metrics.arrived(key: pmk, group: -1)
         requests[s].parentStart = now
         let units = requests[s].costUnits
+        if table.keys[pi].bucket.tryAcquire(units: units, at: now) {
+            admitFinally(slot)
+            return
+        }
         let deadline = requests[s].deadline
         if deadline != .max, table.keys[pi].bucket.admissionTime(units: units, at: now) > deadline {
             metrics.rejected(key: pmk, group: -1)
