@@ -67,7 +67,7 @@ extension SimCore {
         let mk = table.keys[Int(k)].metricsKey
         guard metrics.needsCatchUp(key: mk, at: now) else { return }
         let b = table.keys[Int(k)].bucket
-        metrics.catchUp(key: mk, to: now) { b.tokens(at: $0) }
+        metrics.catchUp(key: mk, to: now) { b.balance(at: $0) }
     }
 
     // MARK: Admission
