@@ -92,7 +92,8 @@ extension SimCore {
         }
         catchUp(k)
         let mk = table.keys[ki].metricsKey
-        metrics.arrived(key: mk, group: group)
+        // A waiter re-queued by a keying switch is new to this key but not to its group.
+        metrics.arrived(key: mk, group: requeue ? -1 : group)
         let units = requests[s].costUnits
         var refuse = units > table.keys[ki].capacityUnits || (p >= 0 && units > table.keys[Int(p)].capacityUnits)
         // The common case first: tokens there and nobody queued (no division, no reservation).
