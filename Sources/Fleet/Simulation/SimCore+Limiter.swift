@@ -67,7 +67,7 @@ extension SimCore {
         let mk = table.keys[Int(k)].metricsKey
         guard metrics.needsCatchUp(key: mk, at: now) else { return }
         let b = table.keys[Int(k)].bucket
-        metrics.catchUp(key: mk, to: now) { b.tokens(at: $0) }
+        metrics.catchUp(key: mk, to: now) { b.balance(at: $0) }
     }
 
     // MARK: Admission
@@ -92,9 +92,16 @@ extension SimCore {
         }
         catchUp(k)
         let mk = table.keys[ki].metricsKey
-        metrics.arrived(key: mk, group: group)
+        // A waiter re-queued by a keying switch is new to this key but not to its group.
+        metrics.arrived(key: mk, group: requeue ? -1 : group)
         let units = requests[s].costUnits
         var refuse = units > table.keys[ki].capacityUnits || (p >= 0 && units > table.keys[Int(p)].capacityUnits)
+        // The common case first: tokens there and nobody queued (no division, no reservation).
+        if !refuse, table.keys[ki].bucket.tryAcquire(units: units, at: now) {
+            requests[s].reservation = nil
+            passChild(slot)
+            return
+        }
         let deadline = requests[s].deadline
         if !refuse, deadline != .max, table.keys[ki].bucket.admissionTime(units: units, at: now) > deadline {
             refuse = true
@@ -129,6 +136,10 @@ extension SimCore {
         metrics.arrived(key: pmk, group: -1)
         requests[s].parentStart = now
         let units = requests[s].costUnits
+        if table.keys[pi].bucket.tryAcquire(units: units, at: now) {
+            admitFinally(slot)
+            return
+        }
         let deadline = requests[s].deadline
         if deadline != .max, table.keys[pi].bucket.admissionTime(units: units, at: now) > deadline {
             metrics.rejected(key: pmk, group: -1)
