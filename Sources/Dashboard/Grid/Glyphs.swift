@@ -21,16 +21,18 @@ public struct Glyphs: Sendable, Equatable {
     public var axisTick: String
     public var quietMark: String
     public var noisyMark: String
+    /// Between words in a title: "user-3 · quiet".
+    public var bullet: String
 
     public static let unicode = Glyphs(
         eighths: ["▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], braille: true, asciiLevels: [".", ":"],
         horizontal: "─", vertical: "│", ellipsis: "…", selected: "▶", queueFull: "■", queueEmpty: "·",
         running: "▶", paused: "‖", arrow: "→", up: "↑", down: "↓", axisTick: "┤",
-        quietMark: "○", noisyMark: "●")
+        quietMark: "○", noisyMark: "●", bullet: "·")
 
     public static let ascii = Glyphs(
         eighths: [".", ".", ":", ":", "=", "=", "#", "#"], braille: false, asciiLevels: [".", "|"],
         horizontal: "-", vertical: "|", ellipsis: "~", selected: ">", queueFull: "#", queueEmpty: ".",
         running: ">", paused: "=", arrow: "->", up: "^", down: "v", axisTick: "+",
-        quietMark: "o", noisyMark: "*")
+        quietMark: "o", noisyMark: "*", bullet: "/")
 }

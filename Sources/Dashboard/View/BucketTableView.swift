@@ -6,13 +6,13 @@ enum BucketTableView {
         let mark = glyphs.down
         return [
             TableColumn("", width: 1),
-            TableColumn(sort == .name ? "key" + glyphs.up : "key", width: 10, flex: 2),
+            TableColumn(sort == .name ? "key" + glyphs.up : "key", width: 9, flex: 2),
             TableColumn("group", width: 5, dropOrder: 3),
             TableColumn("fill", width: 6, flex: 2),
             TableColumn("tokens", width: 7, alignRight: true),
             TableColumn("refill", width: 6, alignRight: true),
             TableColumn(sort == .waiters ? "queue" + mark : "queue", width: 7),
-            TableColumn("oldest", width: 5, dropOrder: 2, alignRight: true),
+            TableColumn("oldest", width: 6, dropOrder: 2, alignRight: true),
             TableColumn("adm/s", width: 7, flex: 3),
             TableColumn("p50", width: 5, dropOrder: 1, alignRight: true),
             TableColumn(sort == .p99 ? "p99" + mark : "p99", width: 5, alignRight: true),

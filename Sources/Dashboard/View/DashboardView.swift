@@ -103,7 +103,7 @@ public enum DashboardView {
             grid.put(" " + TextFit.truncate(text, to: width - 4, ellipsis: g.ellipsis) + " ", x: x + 1, y: rule.y, style: style)
         }
         let selected = state.selected(snapshot)
-        let detailTitle = selected.map { "\($0.key) · \($0.group)" } ?? "detail"
+        let detailTitle = selected.map { "\($0.key) \(g.bullet) \($0.group)" } ?? "detail"
         title(detailTitle, .detail, x: layout.detail.x, width: layout.detail.width)
         title("isolation", .isolation, x: layout.isolation.x, width: layout.isolation.width - 10)
         let total = snapshot.keys.count, shown = layout.tableRows

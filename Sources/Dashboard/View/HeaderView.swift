@@ -39,7 +39,7 @@ enum HeaderView {
         }
         put("upstream", palette.style(.inactiveFg))
         put(up.name, palette.style(.mainFg, .bold), gap: 2)
-        let gaugeWidth = max(4, min(16, (rect.width - 60) / 2 + 4))
+        let gaugeWidth = max(4, min(16, (rect.width - 64) / 2))
         func usage(_ label: String, used: Double, limit: Double?) {
             put(label, palette.style(.inactiveFg))
             if let limit, limit > 0 {

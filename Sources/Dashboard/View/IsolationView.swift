@@ -42,9 +42,6 @@ enum IsolationView {
             }
             y += 1
         }
-        row("clients", quiet.map { String($0.clients) } ?? "-", noisy.map { String($0.clients) } ?? "-")
-        row("429s", quiet.map { String($0.upstream429) } ?? "-", noisy.map { String($0.upstream429) } ?? "-")
-        row("rejected", quiet.map { String($0.rejected) } ?? "-", noisy.map { String($0.rejected) } ?? "-")
         // p99 over time per group, one line each, on a shared scale.
         let sparkWidth = rect.maxX - x1 - 1
         let scale = BrailleChart.niceMaximum(((quiet?.p99Series ?? []) + (noisy?.p99Series ?? [])).max() ?? 0)
@@ -58,6 +55,9 @@ enum IsolationView {
             grid.put("p99 scale 0-\(Format.milliseconds(scale))", x: x1, y: y, style: palette.style(.inactiveFg))
             y += 1
         }
+        row("clients", quiet.map { String($0.clients) } ?? "-", noisy.map { String($0.clients) } ?? "-")
+        row("429s", quiet.map { String($0.upstream429) } ?? "-", noisy.map { String($0.upstream429) } ?? "-")
+        row("rejected", quiet.map { String($0.rejected) } ?? "-", noisy.map { String($0.rejected) } ?? "-")
         if quiet == nil && noisy == nil, rect.height > 2 {
             grid.put("no quiet/noisy groups in this scenario", x: x0, y: rect.maxY - 1, style: palette.style(.inactiveFg))
         }

@@ -88,7 +88,7 @@ enum HintBar {
     /// The hints shown in `width` columns, in key-table order.
     static func hints(for state: DashboardState, width: Int, glyphs: Glyphs) -> [(String, String)] {
         switch state.overlay {
-        case .help?: return [("any key", "close help")]
+        case .help?: return [("any key", "closes the help")]
         case .input?: return [("Enter", "apply"), ("Tab", "capacity/refill"), ("Esc", "cancel"), ("Bksp", "delete")]
         case .picker?: return [(glyphs.up + glyphs.down, "choose"), ("Enter", "apply"), ("Esc", "cancel")]
         case nil: break

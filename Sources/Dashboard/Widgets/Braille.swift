@@ -3,7 +3,7 @@
 ///
 /// ```swift
 /// BrailleChart.rows(samples: [0, 1, 2, 4], width: 2, height: 1, maximum: 4)
-/// // ["⢀⣰"]: bars 0, 1, 2 and 4 dots tall, bottom-aligned
+/// // ["⢀⣼"]: bars 0, 1, 2 and 4 dots tall, bottom-aligned
 /// ```
 /// Values are drawn as bars from the bottom. A positive value is at least one dot tall, so a
 /// trickle is visible; zero and missing samples are blank.
