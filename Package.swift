@@ -48,6 +48,7 @@ let package = Package(
             dependencies: [
                 "TokenBucket", "Fleet", "Dashboard", "TerminalUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict),
         .executableTarget(name: "bucketscope", dependencies: ["BucketscopeCommands"], swiftSettings: strict),

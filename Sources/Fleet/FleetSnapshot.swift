@@ -50,11 +50,14 @@ public struct KeySnapshot: Sendable, Equatable {
     public var admittedPerSecond: [Double]
     public var tokenSeries: [Double]
     public var queueSeries: [Double]
+    /// Requests that gave up while waiting (deadline passed after a re-plan). Added by fleet.
+    public var timedOut: Int
 
     public init(key: String, group: String, capacity: Double, refillPerSecond: Double, tokens: Double,
                 waiters: Int, oldestWaitSeconds: Double, requests: Int, admitted: Int, rejected: Int,
                 upstream429: Int, maxQueue: Int, waitMs: WaitPercentiles,
-                admittedPerSecond: [Double], tokenSeries: [Double], queueSeries: [Double]) {
+                admittedPerSecond: [Double], tokenSeries: [Double], queueSeries: [Double], timedOut: Int = 0) {
+        self.timedOut = timedOut
         self.key = key; self.group = group; self.capacity = capacity; self.refillPerSecond = refillPerSecond
         self.tokens = tokens; self.waiters = waiters; self.oldestWaitSeconds = oldestWaitSeconds
         self.requests = requests; self.admitted = admitted; self.rejected = rejected
@@ -152,10 +155,13 @@ public struct FleetSnapshot: Sendable, Equatable {
     public var lastChange: ChangeNote?
     /// The tuning controller's current refill factor (1 = untouched), nil when it is off.
     public var tuningFactor: Double?
+    /// How many times the tuning controller has moved the refill. Added by fleet.
+    public var tuningMoves: Int
 
     public init(scenario: String, mode: FleetMode, keying: Keying, now: Nanoseconds, sampleInterval: Nanoseconds,
                 noisyEnabled: Bool, keys: [KeySnapshot], groups: [GroupSnapshot], upstream: UpstreamSnapshot,
-                lastChange: ChangeNote?, tuningFactor: Double?) {
+                lastChange: ChangeNote?, tuningFactor: Double?, tuningMoves: Int = 0) {
+        self.tuningMoves = tuningMoves
         self.scenario = scenario; self.mode = mode; self.keying = keying; self.now = now
         self.sampleInterval = sampleInterval; self.noisyEnabled = noisyEnabled; self.keys = keys
         self.groups = groups; self.upstream = upstream; self.lastChange = lastChange; self.tuningFactor = tuningFactor

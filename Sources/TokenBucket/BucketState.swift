@@ -31,17 +31,14 @@ public typealias Nanoseconds = Int64
 /// admission instant, rounded up to the next whole nanosecond. Reconfiguration rounds the stored
 /// level once, by less than a nano-token.
 ///
-/// - Complexity: every operation is O(1) with no allocation; the value is 64 bytes.
+/// - Complexity: every operation is O(1) with no allocation. The arithmetic lives in `GCRA`,
+///   shared with ``KeyedBucketState``.
 public struct BucketState: Sendable, Hashable {
     /// Current capacity and refill.
     public private(set) var configuration: BucketConfiguration
 
-    // Refill = p/q nano-tokens per nanosecond (equal to p/q tokens per second).
-    @usableFromInline var p: Int64
-    @usableFromInline var q: Int64
-    @usableFromInline var capacityUnits: Int64
-    /// capacity × q: the burst tolerance in scaled time.
-    @usableFromInline var burst: Int128
+    /// The shared arithmetic for the current configuration (refill p/q, capacity, burst).
+    @usableFromInline var gcra: GCRA
     /// Theoretical full time × p.
     @usableFromInline var tat: Int128
     /// Cumulative nano-tokens reserved, for exact cancellation.
@@ -54,11 +51,8 @@ public struct BucketState: Sendable, Hashable {
     /// A full bucket.
     public init(_ configuration: BucketConfiguration) {
         self.configuration = configuration
-        p = configuration.refill.numerator
-        q = configuration.refill.denominator
-        capacityUnits = TokenUnits.units(configuration.capacity)
-        burst = Int128(capacityUnits) * Int128(q)
-        tat = Int128(Int64.min) * Int128(p)   // full since forever
+        gcra = GCRA(configuration)
+        tat = GCRA.alwaysFull   // full since forever
     }
 
     public init(capacity: Double, refillPerSecond: Double) throws {
@@ -73,7 +67,7 @@ public struct BucketState: Sendable, Hashable {
     /// - Throws: ``BucketError`` for a cost that is not finite and > 0, or above capacity.
     @inlinable
     public mutating func tryAcquire(_ cost: Double, at now: Nanoseconds) throws -> Bool {
-        let c = try TokenUnits.cost(cost, capacityUnits: capacityUnits, capacity: configuration.capacity)
+        let c = try TokenUnits.cost(cost, capacityUnits: gcra.capacityUnits, capacity: configuration.capacity)
         return tryAcquire(units: c, at: now)
     }
 
@@ -81,11 +75,8 @@ public struct BucketState: Sendable, Hashable {
     @inlinable
     public mutating func tryAcquire(units c: Int64, at now: Nanoseconds) -> Bool {
         let t = Swift.max(now, lastSeen)
-        let ts = Int128(t) &* Int128(p)
-        let newTat = Swift.max(tat, ts) &+ Int128(c) &* Int128(q)
-        guard newTat &- burst <= ts, lastAdmit <= t else { return false }
+        guard lastAdmit <= t, gcra.tryAcquire(&tat, units: c, at: t) else { return false }
         lastSeen = t
-        tat = newTat
         reservedTotal &+= Int128(c)
         lastAdmit = t
         return true
@@ -99,34 +90,46 @@ public struct BucketState: Sendable, Hashable {
     ///   would never be admitted).
     @inlinable
     public mutating func reserve(_ cost: Double, at now: Nanoseconds) throws -> Reservation {
-        let c = try TokenUnits.cost(cost, capacityUnits: capacityUnits, capacity: configuration.capacity)
+        let c = try TokenUnits.cost(cost, capacityUnits: gcra.capacityUnits, capacity: configuration.capacity)
         return reserve(units: c, at: now)
     }
 
     /// ``reserve(_:at:)`` for a cost already validated and converted to nano-tokens.
+    ///
+    /// `notBefore` holds the admission back to at least that instant (used when another bucket,
+    /// such as a parent, admits later): the tokens are then accounted as taken at that instant,
+    /// so this bucket's own burst bound holds for the instants at which requests really act.
     @inlinable
-    public mutating func reserve(units c: Int64, at now: Nanoseconds) -> Reservation {
+    public mutating func reserve(units c: Int64, at now: Nanoseconds, notBefore: Nanoseconds = .min) -> Reservation {
         let t = Swift.max(now, lastSeen)
         lastSeen = t
-        let ts = Int128(t) &* Int128(p)
-        tat = Swift.max(tat, ts) &+ Int128(c) &* Int128(q)
-        let admit = Swift.max(Self.ceilDiv(Swift.max(tat &- burst, ts), Int128(p)), lastAdmit)
+        let floorBefore = lastAdmit
+        let admit = Swift.max(gcra.reserve(&tat, units: c, at: t, notBefore: notBefore), lastAdmit)
         lastAdmit = admit
         reservedTotal &+= Int128(c)
-        return Reservation(costUnits: c, requestedAt: t, admitAt: admit, reservedThrough: reservedTotal)
+        return Reservation(costUnits: c, requestedAt: t, admitAt: admit, reservedThrough: reservedTotal,
+                           floorBefore: floorBefore)
     }
 
     /// When a reservation of `cost` made at `now` would be admitted, without making it.
     public func admissionTime(for cost: Double, at now: Nanoseconds) throws -> Nanoseconds {
-        let c = try TokenUnits.cost(cost, capacityUnits: capacityUnits, capacity: configuration.capacity)
+        let c = try TokenUnits.cost(cost, capacityUnits: gcra.capacityUnits, capacity: configuration.capacity)
         return admissionTime(units: c, at: now)
     }
 
+    /// ``admissionTime(for:at:)`` for a cost in nano-tokens; `notBefore` as in
+    /// ``reserve(units:at:notBefore:)``.
     @inlinable
-    public func admissionTime(units c: Int64, at now: Nanoseconds) -> Nanoseconds {
-        var copy = self
-        return copy.reserve(units: c, at: now).admitAt
+    public func admissionTime(units c: Int64, at now: Nanoseconds, notBefore: Nanoseconds = .min) -> Nanoseconds {
+        let t = Swift.max(now, lastSeen)
+        return Swift.max(gcra.admission(tat, units: c, at: t, notBefore: notBefore), lastAdmit)
     }
+
+    /// The capacity in nano-tokens (the largest cost ``reserve(units:at:notBefore:)`` may take).
+    public var capacityUnits: Int64 { gcra.capacityUnits }
+
+    /// The latest time this state has seen; earlier times passed in are treated as this one.
+    public var lastSeenTime: Nanoseconds { lastSeen }
 
     // MARK: Giving tokens back
 
@@ -135,7 +138,7 @@ public struct BucketState: Sendable, Hashable {
     /// - If the reservation was admitted before `now`, nothing is given back: the tokens
     ///   were used (use ``refund(_:at:)`` to reconcile a real cost with an estimate).
     /// - If it is the latest reservation, all of its cost is given back, exactly, as if it had
-    ///   never been made.
+    ///   never been made (its place in the FIFO order too).
     /// - Otherwise later reservations were promised admission times computed with this cost
     ///   already taken, and they keep those times. Giving back the full cost would let a new
     ///   request be admitted together with them, over the bucket's burst (this is the bug in
@@ -157,10 +160,12 @@ public struct BucketState: Sendable, Hashable {
         let back = Int128(reservation.costUnits) - later
         guard back > 0 else { return 0 }
         if later == 0 {
-            // The tail: roll back completely, so the reservation before becomes the tail.
+            // The tail: roll back completely, so the reservation before becomes the tail and
+            // the FIFO floor is the one before this reservation was made.
             reservedTotal -= Int128(reservation.costUnits)
+            lastAdmit = reservation.floorBefore
         }
-        tat -= back * Int128(q)
+        tat -= back * Int128(gcra.q)
         return TokenUnits.tokens(Int64(back))
     }
 
@@ -172,9 +177,7 @@ public struct BucketState: Sendable, Hashable {
         }
         let t = Swift.max(now, lastSeen)
         lastSeen = t
-        let ts = Int128(t) * Int128(p)
-        // Never above full: tat stays >= t.
-        tat = Swift.max(tat - Int128(TokenUnits.units(tokens)) * Int128(q), ts)
+        gcra.refund(&tat, units: TokenUnits.units(tokens), at: t)
     }
 
     /// Takes `tokens` now even if that leaves the bucket in debt: a request that used more than
@@ -185,8 +188,7 @@ public struct BucketState: Sendable, Hashable {
         }
         let t = Swift.max(now, lastSeen)
         lastSeen = t
-        let ts = Int128(t) * Int128(p)
-        tat = Swift.max(tat, ts) + Int128(TokenUnits.units(tokens)) * Int128(q)
+        gcra.charge(&tat, units: TokenUnits.units(tokens), at: t)
     }
 
     // MARK: Reconfiguration
@@ -203,20 +205,10 @@ public struct BucketState: Sendable, Hashable {
     public mutating func reconfigure(_ configuration: BucketConfiguration, at now: Nanoseconds) {
         let t = Swift.max(now, lastSeen)
         lastSeen = t
-        // Level (nano-tokens) × old q.
-        let level = burst - (Swift.max(tat, Int128(t) * Int128(p)) - Int128(t) * Int128(p))
-        let newP = configuration.refill.numerator, newQ = configuration.refill.denominator
-        let newCapacityUnits = TokenUnits.units(configuration.capacity)
-        let newBurst = Int128(newCapacityUnits) * Int128(newQ)
-        // level × newQ / oldQ, rounded toward fewer tokens.
-        var scaled = Self.floorDiv(level * Int128(newQ), Int128(q))
-        scaled = Swift.min(scaled, newBurst)
+        let new = GCRA(configuration)
+        tat = gcra.converted(tat, at: t, to: new)
+        gcra = new
         self.configuration = configuration
-        p = newP
-        q = newQ
-        capacityUnits = newCapacityUnits
-        burst = newBurst
-        tat = newBurst + Int128(t) * Int128(newP) - scaled
     }
 
     public mutating func reconfigure(capacity: Double, refillPerSecond: Double, at now: Nanoseconds) throws {
@@ -228,10 +220,7 @@ public struct BucketState: Sendable, Hashable {
     /// Tokens in the bucket at `now`; negative when reservations are promised ahead of refill
     /// (the deficit the queue is waiting on).
     public func balance(at now: Nanoseconds) -> Double {
-        let t = Swift.max(now, lastSeen)
-        let ts = Int128(t) * Int128(p)
-        let level = burst - (Swift.max(tat, ts) - ts)
-        return Double(level) / Double(q) / 1e9
+        gcra.balance(tat, at: Swift.max(now, lastSeen))
     }
 
     /// Tokens available to take at `now` (never negative, never above capacity).
@@ -250,29 +239,14 @@ public struct BucketState: Sendable, Hashable {
     /// When the bucket will be full again if nothing more is taken (`now` if it already is).
     public func fullAt(_ now: Nanoseconds) -> Nanoseconds {
         let t = Swift.max(now, lastSeen)
-        return Swift.max(t, Self.ceilDiv(tat, Int128(p)))
+        return Swift.max(t, gcra.fullAt(tat))
     }
 
     /// Whether the bucket is full at `now` with no reservation pending: such a bucket is
     /// indistinguishable from a new one (what keyed eviction relies on).
     public func isFullAndIdle(at now: Nanoseconds) -> Bool {
         let t = Swift.max(now, lastSeen)
-        return tat <= Int128(t) * Int128(p) && lastAdmit <= t
-    }
-
-    // MARK: Arithmetic
-
-    @usableFromInline
-    static func ceilDiv(_ a: Int128, _ b: Int128) -> Int64 {
-        let (qt, r) = a.quotientAndRemainder(dividingBy: b)
-        let v = (r > 0) ? qt + 1 : qt
-        return Int64(clamping: v)
-    }
-
-    @usableFromInline
-    static func floorDiv(_ a: Int128, _ b: Int128) -> Int128 {
-        let (qt, r) = a.quotientAndRemainder(dividingBy: b)
-        return (r < 0) ? qt - 1 : qt
+        return gcra.isFull(tat, at: t) && lastAdmit <= t
     }
 }
 
@@ -286,13 +260,17 @@ public struct Reservation: Hashable, Sendable {
     public let admitAt: Nanoseconds
     /// Running total of cost reserved up to and including this one.
     @usableFromInline let reservedThrough: Int128
+    /// The bucket's FIFO floor before this reservation, restored when it is cancelled as the tail.
+    @usableFromInline let floorBefore: Nanoseconds
 
     @usableFromInline
-    init(costUnits: Int64, requestedAt: Nanoseconds, admitAt: Nanoseconds, reservedThrough: Int128) {
+    init(costUnits: Int64, requestedAt: Nanoseconds, admitAt: Nanoseconds, reservedThrough: Int128,
+         floorBefore: Nanoseconds) {
         self.costUnits = costUnits
         self.requestedAt = requestedAt
         self.admitAt = admitAt
         self.reservedThrough = reservedThrough
+        self.floorBefore = floorBefore
     }
 
     /// The cost in tokens (zero once cancelled).
@@ -301,4 +279,12 @@ public struct Reservation: Hashable, Sendable {
     public var wait: Nanoseconds { admitAt - requestedAt }
     /// Whether it is admitted without waiting.
     public var isImmediate: Bool { admitAt == requestedAt }
+}
+
+extension BucketState {
+    /// Validates `cost` against this bucket and converts it to nano-tokens.
+    @usableFromInline
+    func units(for cost: Double) throws -> Int64 {
+        try TokenUnits.cost(cost, capacityUnits: gcra.capacityUnits, capacity: configuration.capacity)
+    }
 }

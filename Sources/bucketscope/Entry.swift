@@ -3,6 +3,6 @@ import BucketscopeCommands
 @main
 struct Entry {
     static func main() async {
-        await BucketscopeCommand.main(nil)
+        await BucketscopeCommand.runMain()
     }
 }

@@ -1,0 +1,55 @@
+import TokenBucket
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every benchmark `bucketscope bench` runs, in order.
+enum Benchmarks {
+    static var all: [Benchmark] {
+        [
+            Benchmark(name: "replay", run: { try replayThroughput() }),
+        ]
+    }
+
+    /// Rows per second through the real `replay` path (parse, bucket, format), from a file.
+    static func replayThroughput() throws -> [BenchResult] {
+        let rows = 1_000_000
+        var text: [UInt8] = []
+        text.reserveCapacity(rows * 24)
+        text += Array("time_s,key,cost\n".utf8)
+        var rng = BenchRandom(state: 7)
+        for i in 0..<rows {
+            // 1 ms apart, 1,000 keys, costs 0.5 to 8 tokens.
+            ScaledDecimal.appendNano(Int64(i) * 1_000_000, to: &text)
+            text += Array(",user-".utf8)
+            ScaledDecimal.appendInteger(Int64(rng.next() % 1000), to: &text)
+            text.append(UInt8(ascii: ","))
+            ScaledDecimal.appendInteger(Int64(1 + rng.next() % 8), to: &text)
+            text += [UInt8(ascii: "."), UInt8(ascii: "5"), 10]
+        }
+        var template = Array("/tmp/bucketscope-bench-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw CommandFailure("bench: cannot create a temporary file") }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        defer { close(fd) }
+        text.withUnsafeBytes { var o = 0; while o < $0.count { let n = write(fd, $0.baseAddress! + o, $0.count - o); if n <= 0 { break }; o += n } }
+
+        func run(perKey: Bool) throws -> Double {
+            var best = Double.infinity
+            for _ in 0..<3 {
+                lseek(fd, 0, SEEK_SET)
+                var bytes = 0
+                let start = monotonicNanos()
+                try ReplayCommand.replay(configuration: try BucketConfiguration(capacity: 10, refillPerSecond: 5),
+                                         perKey: perKey, summary: false, input: fd) { bytes += $0.count }
+                best = min(best, Double(monotonicNanos() - start))
+                blackHole(bytes)
+            }
+            return Double(rows) / (best / 1e9)
+        }
+        return [
+            BenchResult(name: "replay_rows_per_s", value: try run(perKey: false), unit: "rows/s", goal: ">= 500000"),
+            BenchResult(name: "replay_per_key_rows_per_s", value: try run(perKey: true), unit: "rows/s, 1,000 keys", goal: ""),
+        ]
+    }
+}

@@ -1,0 +1,202 @@
+import TokenBucket
+
+// The client-side limiter: keying, first-come-first-served waiting on `BucketState`
+// reservations, and the two-level (hierarchical) admission.
+//
+// Hierarchical admission, all or nothing: a request first reserves on its user's bucket and
+// waits there; at the instant the user bucket admits it, it reserves on the parent (tenant or
+// global) bucket and waits there; it is admitted at the parent's admission instant, which is
+// the later of the two. The parent is only ever reserved at the current instant, so its tokens
+// are used exactly when it hands them out: it can never be over-committed, and a user queued
+// far ahead in its own bucket cannot hold the parent's queue (no head-of-line blocking across
+// users). A request refused at either level consumes nothing there.
+extension SimCore {
+    // MARK: Tables
+
+    mutating func buildTable(_ keying: Keying) throws -> KeyTable {
+        var t = KeyTable(keying: keying)
+        let groupNames = metrics.groups.map(\.name)
+        func groupOf(_ members: [Int]) -> String {
+            let gs = Set(members.map { clients[$0].group })
+            return gs.count == 1 ? groupNames[Int(gs.first!)] : "mixed"
+        }
+        func addKey(_ name: String, _ spec: BucketSpec, members: [Int], parent: Bool) throws -> Int32 {
+            let config = try spec.configuration().scaled(refill: tuningFactor)
+            let mk = metrics.addKey(name, group: groupOf(members), capacity: config.capacity,
+                                    refillPerSecond: config.refill.perSecond, at: now)
+            let b = BucketState(config)
+            t.keys.append(LimiterKey(name: name, bucket: b, capacityUnits: TokenUnits.units(config.capacity),
+                                     baseRefill: spec.refillPerSecond, metricsKey: mk, isParent: parent))
+            t.parentOf.append(-1)
+            return Int32(t.keys.count - 1)
+        }
+        let all = Array(clients.indices)
+        switch keying {
+        case .shared:
+            let k = try addKey("shared", limits.shared, members: all, parent: false)
+            t.clientKey = Array(repeating: k, count: clients.count)
+        case .perUser:
+            for c in all { t.clientKey.append(try addKey(clients[c].name, limits.perUser, members: [c], parent: false)) }
+        case .perTenant:
+            var keyOfTenant: [Int32] = []
+            for (i, name) in tenantNames.enumerated() {
+                let members = all.filter { clients[$0].tenant == i }
+                keyOfTenant.append(try addKey(name, limits.perTenant, members: members, parent: false))
+            }
+            t.clientKey = all.map { keyOfTenant[Int(clients[$0].tenant)] }
+        case .hierarchical:
+            for c in all { t.clientKey.append(try addKey(clients[c].name, limits.perUser, members: [c], parent: false)) }
+            switch limits.parentScope {
+            case .global:
+                let p = try addKey("global", limits.parent, members: all, parent: true)
+                for c in all { t.parentOf[Int(t.clientKey[c])] = p }
+            case .tenant:
+                for (i, name) in tenantNames.enumerated() {
+                    let members = all.filter { clients[$0].tenant == i }
+                    let p = try addKey("tenant:" + name, limits.parent, members: members, parent: true)
+                    for c in members { t.parentOf[Int(t.clientKey[c])] = p }
+                }
+            }
+        }
+        return t
+    }
+
+    /// Writes a key's time-series samples up to now; call before changing its bucket or queue.
+    @inline(__always)
+    mutating func catchUp(_ k: Int32) {
+        let mk = table.keys[Int(k)].metricsKey
+        guard metrics.needsCatchUp(key: mk, at: now) else { return }
+        let b = table.keys[Int(k)].bucket
+        metrics.catchUp(key: mk, to: now) { b.tokens(at: $0) }
+    }
+
+    // MARK: Admission
+
+    /// A request (new, retried, or re-queued by a keying switch) reaches its user's bucket.
+    /// `requeue`: it had been waiting already, so a refusal counts as a time-out.
+    mutating func enterLimiter(_ slot: Int32, requeue: Bool) {
+        let s = Int(slot)
+        let c = Int(requests[s].client)
+        let group = Int(clients[c].group)
+        let k = table.clientKey[c]
+        let ki = Int(k)
+        let p = table.parentOf[ki]
+        requests[s].childKey = k
+        requests[s].parentKey = p
+        requests[s].queuedChild = false
+        requests[s].queuedParent = false
+        if !requeue {
+            requests[s].arrival = now
+            requests[s].order = nextOrder
+            nextOrder &+= 1
+        }
+        catchUp(k)
+        let mk = table.keys[ki].metricsKey
+        metrics.arrived(key: mk, group: group)
+        let units = requests[s].costUnits
+        var refuse = units > table.keys[ki].capacityUnits || (p >= 0 && units > table.keys[Int(p)].capacityUnits)
+        let deadline = requests[s].deadline
+        if !refuse, deadline != .max, table.keys[ki].bucket.admissionTime(units: units, at: now) > deadline {
+            refuse = true
+        }
+        if refuse {
+            if requeue { metrics.timedOut(key: mk, group: group, wasQueued: false) } else { metrics.rejected(key: mk, group: group) }
+            finish(slot, .refused)
+            return
+        }
+        let r = table.keys[ki].bucket.reserve(units: units, at: now)
+        if r.admitAt > now {
+            requests[s].reservation = r
+            requests[s].phase = .childQueue
+            requests[s].queuedChild = true
+            metrics.enqueued(key: mk)
+            table.keys[ki].queue.append(slot)
+            events.push(r.admitAt, .admit, slot, requests[s].gen)
+        } else {
+            requests[s].reservation = nil
+            passChild(slot)
+        }
+    }
+
+    /// The user bucket has admitted it: admit, or wait on the parent.
+    mutating func passChild(_ slot: Int32) {
+        let s = Int(slot)
+        let p = requests[s].parentKey
+        guard p >= 0 else { admitFinally(slot); return }
+        let pi = Int(p)
+        catchUp(p)
+        let pmk = table.keys[pi].metricsKey
+        metrics.arrived(key: pmk, group: -1)
+        requests[s].parentStart = now
+        let units = requests[s].costUnits
+        let deadline = requests[s].deadline
+        if deadline != .max, table.keys[pi].bucket.admissionTime(units: units, at: now) > deadline {
+            metrics.rejected(key: pmk, group: -1)
+            let c = Int(requests[s].client)
+            metrics.timedOut(key: table.keys[Int(requests[s].childKey)].metricsKey, group: Int(clients[c].group),
+                             wasQueued: requests[s].queuedChild)
+            finish(slot, .refused)
+            return
+        }
+        let r = table.keys[pi].bucket.reserve(units: units, at: now)
+        if r.admitAt > now {
+            requests[s].reservation = r
+            requests[s].phase = .parentQueue
+            requests[s].queuedParent = true
+            metrics.enqueued(key: pmk)
+            if !requests[s].queuedChild {
+                requests[s].queuedChild = true
+                let ck = requests[s].childKey
+                catchUp(ck)
+                metrics.enqueued(key: table.keys[Int(ck)].metricsKey)
+            }
+            table.keys[pi].queue.append(slot)
+            events.push(r.admitAt, .admit, slot, requests[s].gen)
+        } else {
+            admitFinally(slot)
+        }
+    }
+
+    mutating func admitFinally(_ slot: Int32) {
+        let s = Int(slot)
+        let c = Int(requests[s].client)
+        let p = requests[s].parentKey
+        if p >= 0 {
+            metrics.admitted(key: table.keys[Int(p)].metricsKey, group: -1, wait: now - requests[s].parentStart,
+                             at: now, wasQueued: requests[s].queuedParent)
+        }
+        metrics.admitted(key: table.keys[Int(requests[s].childKey)].metricsKey, group: Int(clients[c].group),
+                         wait: now - requests[s].arrival, at: now, wasQueued: requests[s].queuedChild)
+        requests[s].queuedChild = false
+        requests[s].queuedParent = false
+        requests[s].reservation = nil
+        sendUpstream(slot)
+    }
+
+    mutating func onAdmit(slot: Int32, gen: UInt32) {
+        let s = Int(slot)
+        guard requests[s].gen == gen else { return }
+        let inParent = requests[s].phase == .parentQueue
+        let k = inParent ? requests[s].parentKey : requests[s].childKey
+        catchUp(k)
+        if inParent { catchUp(requests[s].childKey) }
+        removeFromQueue(slot, key: Int(k))
+        if inParent { admitFinally(slot) } else { passChild(slot) }
+    }
+
+    /// Removes a waiter from its key's queue: the head, unless a re-plan reordered things.
+    mutating func removeFromQueue(_ slot: Int32, key k: Int) {
+        if table.keys[k].queue.first == slot {
+            table.keys[k].queue.removeFirst()
+        } else if let i = table.keys[k].queue.firstIndex(of: slot) {
+            table.keys[k].queue.remove(at: i)
+        }
+    }
+}
+
+extension BucketConfiguration {
+    /// The same capacity with the refill multiplied by `factor`.
+    func scaled(refill factor: Double) throws -> BucketConfiguration {
+        factor == 1 ? self : try BucketConfiguration(capacity: capacity, refillPerSecond: refill.perSecond * factor)
+    }
+}

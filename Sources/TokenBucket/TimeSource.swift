@@ -1,0 +1,33 @@
+/// A clock reduced to what keyed and LLM limiters need, so their types need not be generic
+/// over the clock: nanoseconds since an origin, and a sleep until such an offset.
+///
+/// `ContinuousClock` gets a direct, non-generic path (the clock read dominates a `tryAcquire`).
+@usableFromInline
+struct TimeSource: Sendable {
+    @usableFromInline let now: @Sendable () -> Nanoseconds
+    let sleepUntil: @Sendable (Nanoseconds) async throws -> Void
+
+    init<C: Clock>(_ clock: C) where C.Duration == Duration {
+        if let continuous = clock as? ContinuousClock {
+            let origin = continuous.now
+            now = { TimeSource.nanoseconds(origin.duration(to: ContinuousClock.now)) }
+            sleepUntil = { t in try await continuous.sleep(until: origin.advanced(by: .nanoseconds(t)), tolerance: nil) }
+        } else {
+            let origin = clock.now
+            now = { TimeSource.nanoseconds(origin.duration(to: clock.now)) }
+            sleepUntil = { t in try await clock.sleep(until: origin.advanced(by: .nanoseconds(t)), tolerance: nil) }
+        }
+    }
+
+    /// Whole nanoseconds in `d` (toward zero).
+    @inlinable
+    static func nanoseconds(_ d: Duration) -> Nanoseconds {
+        #if os(Linux)
+        // One 128-bit division instead of the two `components` needs (29 vs 37 ns with the clock read, measured).
+        return Nanoseconds(truncatingIfNeeded: d.attoseconds / 1_000_000_000)
+        #else
+        let (s, a) = d.components
+        return s &* 1_000_000_000 &+ a / 1_000_000_000
+        #endif
+    }
+}

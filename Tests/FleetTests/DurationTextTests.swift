@@ -1,0 +1,22 @@
+import Testing
+@testable import Fleet
+
+@Suite struct DurationTextTests {
+    @Test(arguments: [("500ms", 500_000_000), ("90s", 90_000_000_000), ("10m", 600_000_000_000),
+                      ("1h", 3_600_000_000_000), ("1.5s", 1_500_000_000), ("2m30s", 150_000_000_000),
+                      ("2", 2_000_000_000), ("250us", 250_000)] as [(String, Int64)])
+    func parses(text: String, nanoseconds: Int64) throws {
+        #expect(try DurationText.parse(text) == nanoseconds)
+    }
+
+    @Test(arguments: ["", "fast", "10x", "s", "-5s", "1e30h"])
+    func rejects(text: String) {
+        #expect(throws: FleetError.self) { try DurationText.parse(text) }
+    }
+
+    @Test func formatsTheShortestExactForm() {
+        #expect(DurationText.format(90_000_000_000) == "90s")
+        #expect(DurationText.format(600_000_000_000) == "10m")
+        #expect(DurationText.format(500_000_000) == "500ms")
+    }
+}
