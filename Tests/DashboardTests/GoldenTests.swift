@@ -11,7 +11,7 @@ import Testing
 
     /// The default scenario (noisy-neighbor, per-user, seed 1) after 30 simulated seconds.
     static func defaultScenarioSnapshot() throws -> FleetSnapshot {
-        let fleet = GoldenFleet.make()
+        let fleet = try GoldenFleet.make()
         for _ in 0..<300 { fleet.advance(by: 100_000_000) }
         return fleet.snapshot()
     }
@@ -65,7 +65,7 @@ import Testing
     }
 }
 
-/// The fleet the golden snapshots are recorded from.
+/// The fleet the golden snapshots are recorded from: the real simulator, default flags.
 enum GoldenFleet {
-    static func make() -> any FleetDriver { PreviewFleet() }
+    static func make() throws -> any FleetDriver { try makeFleet(FleetOptions()) }
 }

@@ -37,8 +37,9 @@ public struct DashboardLayout: Equatable, Sendable {
         guard width >= DashboardLayout.minimumWidth, height >= DashboardLayout.minimumHeight else { return nil }
         let available = height - DashboardLayout.fixedRows
         let maxTable = available - DashboardLayout.minimumPaneRows
-        // The table takes what its keys need, but leaves the panes at least 40 % of the room.
-        let paneRows = max(DashboardLayout.minimumPaneRows, min(available - max(3, keyCount), available * 3 / 5))
+        // The table takes what its keys need (at least 3 rows); the panes get the rest, and never
+        // fewer than `minimumPaneRows` (a long table scrolls instead).
+        let paneRows = max(DashboardLayout.minimumPaneRows, available - max(3, keyCount))
         let tableRows = max(1, min(maxTable, available - paneRows))
         let panes = available - tableRows
         var rest = Rect(x: 0, y: 0, width: width, height: height)

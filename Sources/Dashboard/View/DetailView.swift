@@ -9,15 +9,16 @@ enum DetailView {
         let inner = Rect(x: rect.x + 1, y: rect.y, width: rect.width - 2, height: rect.height)
         var x = inner.x
         func put(_ text: String, _ style: Style, gap: Int = 2) {
-            guard x < inner.maxX else { return }
+            guard x + CellWidth.of(text) <= inner.maxX else { return }
             x += grid.put(text, x: x, y: inner.y, style: style, maxWidth: inner.maxX - x) + gap
         }
         put("cap \(Format.number(key.capacity))", palette.base)
         put("refill \(Format.number(key.refillPerSecond))/s", palette.base)
         put("adm \(key.admitted)", palette.base)
         put("rej \(key.rejected)", key.rejected > 0 ? palette.style(.warn) : palette.base)
-        put("max queue \(key.maxQueue)", palette.base)
+        if key.timedOut > 0 { put("timed out \(key.timedOut)", palette.style(.warn)) }
         put("p90 \(Format.milliseconds(key.waitMs.p90))", palette.base)
+        put("max queue \(key.maxQueue)", palette.base)
 
         let seconds = Double(snapshot.sampleInterval) / 1e9
         let chartRows = inner.height - 2 // info row and change row

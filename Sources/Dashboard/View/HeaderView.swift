@@ -6,11 +6,12 @@ enum HeaderView {
                        header: Rect, upstream: Rect, context: ViewContext) {
         let palette = context.palette, g = context.glyphs
         var x = header.x + 1
+        // Items that do not fit whole are left out rather than cut.
         func put(_ text: String, _ style: Style, gap: Int = 2) {
-            guard x < header.maxX else { return }
+            guard x + CellWidth.of(text) <= header.maxX else { return }
             x += grid.put(text, x: x, y: header.y, style: style, maxWidth: header.maxX - x) + gap
         }
-        put("bucketscope", palette.style(.title, .bold))
+        if header.width >= 100 { put("bucketscope", palette.style(.title, .bold)) }
         put(snapshot.scenario, palette.style(.mainFg, .bold))
         put("keying " + snapshot.keying.rawValue, palette.base)
         put(Format.clock(nanoseconds: snapshot.now), palette.base)
@@ -21,6 +22,9 @@ enum HeaderView {
             put(g.running + " running", palette.style(.ok, .bold))
         }
         if !snapshot.noisyEnabled { put("noisy off", palette.style(.inactiveFg)) }
+        if let factor = snapshot.tuningFactor {
+            put("tuning " + (g.braille ? "×" : "x") + Format.oneDecimal(factor), palette.style(.hiFg))
+        }
         let edit = state.applyToAll ? "edit: all keys" : "edit: selected"
         let editWidth = CellWidth.of(edit)
         if x + editWidth < header.maxX {
@@ -34,7 +38,7 @@ enum HeaderView {
         let palette = context.palette
         var x = rect.x + 1
         func put(_ text: String, _ style: Style, gap: Int = 1) {
-            guard x < rect.maxX else { return }
+            guard x + CellWidth.of(text) <= rect.maxX else { return }
             x += grid.put(text, x: x, y: rect.y, style: style, maxWidth: rect.maxX - x) + gap
         }
         put("upstream", palette.style(.inactiveFg))
@@ -55,7 +59,7 @@ enum HeaderView {
             }
         }
         usage("req/min", used: up.requestsLastMinute, limit: up.requestsPerMinute)
-        if up.tokensPerMinute != nil || up.tokensLastMinute > 0 {
+        if up.tokensPerMinute != nil {
             usage("tok/min", used: up.tokensLastMinute, limit: up.tokensPerMinute)
         }
         put("429", palette.style(.inactiveFg))

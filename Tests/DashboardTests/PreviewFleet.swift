@@ -1,8 +1,8 @@
+@testable import Dashboard
 import Fleet
-import TokenBucket
 
-/// A small deterministic fleet for tests and for trying the dashboard before (or without) the
-/// simulator: a fluid model, not the discrete-event simulator. Six quiet users send 2 requests/s
+/// A small deterministic fake fleet for the run-loop tests: a fluid model, not the simulator
+/// (the golden screens use the real one). Six quiet users send 2 requests/s
 /// each, two noisy ones 30/s; buckets start at capacity 20, refill 5/s; the upstream allows
 /// 500 requests/minute. Same inputs, same numbers, on any machine.
 ///
@@ -11,10 +11,10 @@ import TokenBucket
 /// fleet.advance(by: 10_000_000_000)      // 10 simulated seconds
 /// fleet.snapshot().keys.count            // 8 (per-user keying)
 /// ```
-public final class PreviewFleet: FleetDriver {
-    public let mode: FleetMode = .simulated
-    public let scenarioName: String
-    public static let presetNames = ["openai-gpt-4o-tier1", "openai-gpt-4o-mini-tier1", "anthropic-sonnet-tier1", "openrouter-free"]
+final class PreviewFleet: FleetDriver {
+let mode: FleetMode = .simulated
+let scenarioName: String
+static let presetNames = ["openai-gpt-4o-tier1", "openai-gpt-4o-mini-tier1", "anthropic-sonnet-tier1", "openrouter-free"]
 
     struct Client { var name: String; var group: String; var tenant: String; var rate: Double }
     struct Bucket {
@@ -25,8 +25,8 @@ public final class PreviewFleet: FleetDriver {
         var waitSeconds: Double { refill > 0 ? queue / refill : 0 }
     }
 
-    static let step: Nanoseconds = 100_000_000
-    public static let sampleInterval: Nanoseconds = 500_000_000
+    static let step: Int64 = 100_000_000
+static let sampleInterval: Int64 = 500_000_000
     static let seriesLength = 240
     static let maxQueue = 200.0
     static let upstreamPerSecond = 500.0 / 60
@@ -34,8 +34,8 @@ public final class PreviewFleet: FleetDriver {
     let clients: [Client]
     var keying: Keying
     var noisy = true
-    var now: Nanoseconds = 0
-    var pending: Nanoseconds = 0
+    var now: Int64 = 0
+    var pending: Int64 = 0
     var defaultCapacity: Double
     var defaultRefill: Double
     var buckets: [String: Bucket] = [:]
@@ -45,7 +45,7 @@ public final class PreviewFleet: FleetDriver {
     var groupTotals: [String: (requests: Double, admitted: Double, rejected: Double, r429: Double)] = [:]
     var groupThroughput: [String: [Double]] = [:], groupP99: [String: [Double]] = [:]
 
-    public init(scenario: String = "noisy-neighbor", keying: Keying = .perUser, capacity: Double? = nil, refill: Double? = nil) {
+init(scenario: String = "noisy-neighbor", keying: Keying = .perUser, capacity: Double? = nil, refill: Double? = nil) {
         scenarioName = scenario
         self.keying = keying
         defaultCapacity = capacity ?? 20
@@ -72,7 +72,7 @@ public final class PreviewFleet: FleetDriver {
         }
     }
 
-    public func advance(by dt: Nanoseconds) {
+func advance(by dt: Int64) {
         pending += max(0, dt)
         while pending >= PreviewFleet.step {
             pending -= PreviewFleet.step
@@ -154,7 +154,7 @@ public final class PreviewFleet: FleetDriver {
         return (waits.max() ?? 0) * 1000
     }
 
-    public func snapshot() -> FleetSnapshot {
+func snapshot() -> FleetSnapshot {
         let keys = buckets.values.sorted { $0.key < $1.key }.map { b in
             KeySnapshot(key: b.key, group: b.group, capacity: b.capacity, refillPerSecond: b.refill, tokens: b.tokens,
                         waiters: Int(b.queue.rounded()), oldestWaitSeconds: b.oldest, requests: Int(b.requests),
@@ -188,9 +188,10 @@ public final class PreviewFleet: FleetDriver {
                              upstream: upstream, lastChange: lastChange, tuningFactor: nil)
     }
 
-    public func apply(_ command: FleetCommand) throws {
+func apply(_ command: FleetCommand) throws {
+        struct Invalid: Error, CustomStringConvertible { var description: String }
         func check(_ name: String, _ v: Double) throws {
-            guard v.isFinite, v > 0 else { throw BucketError.invalidParameter(name: name, value: v, requirement: "> 0") }
+            guard v.isFinite, v > 0 else { throw Invalid(description: "\(name) must be > 0, got \(v)") }
         }
         switch command {
         case let .setCapacity(v, key):
@@ -214,7 +215,7 @@ public final class PreviewFleet: FleetDriver {
             lastChange = ChangeNote(at: now, summary: on ? "noisy load on" : "noisy load off", key: nil)
         case let .applyPreset(name):
             guard let index = PreviewFleet.presetNames.firstIndex(of: name) else {
-                throw BucketError.invalidParameter(name: "preset", value: .nan, requirement: "one of \(PreviewFleet.presetNames)")
+                throw Invalid(description: "unknown preset \(name)")
             }
             let rpm = [500.0, 500, 50, 20][index]
             let refill = rpm * 0.8 / 60 / Double(max(1, buckets.count))
@@ -224,8 +225,8 @@ public final class PreviewFleet: FleetDriver {
         }
     }
 
-    public func setPaused(_ paused: Bool) {}
-    public func shutdown() {}
+func setPaused(_ paused: Bool) {}
+func shutdown() {}
 }
 
 private func sin(_ x: Double) -> Double {
