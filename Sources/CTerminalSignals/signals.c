@@ -1,6 +1,7 @@
 #define _XOPEN_SOURCE 700
 #include "CTerminalSignals.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -59,5 +60,11 @@ void bs_signals_uninstall(void) {
 
 void bs_signals_reraise(int sig) {
     signal(sig, SIG_DFL);
+    // The caller may be a worker thread that blocks signals (Swift's async main runs on one):
+    // unblock it here, or raise() would leave it pending and the process would exit 0.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     raise(sig);
 }

@@ -16,7 +16,8 @@ int bs_signals_stop_signal(void);
 /// Puts back the default action for every signal `bs_signals_install` handled.
 void bs_signals_uninstall(void);
 
-/// Default action for `sig`, then raises it: ends the process the way the signal would have.
+/// Default action for `sig`, unblocked in the calling thread, then raises it: ends the process
+/// the way the signal would have (exit status 128 + sig in a shell).
 void bs_signals_reraise(int sig);
 
 #endif
