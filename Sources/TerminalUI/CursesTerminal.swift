@@ -98,6 +98,11 @@ public final class CursesTerminal: TerminalBackend {
     public func restore() {
         guard active else { return }
         active = false
+        // Blank the alternate screen first: tmux, leaving it after the window grew, pulls the
+        // alternate screen's top lines into the normal one (seen with tmux 3.3a).
+        _ = werase(bs_stdscr())
+        _ = wnoutrefresh(bs_stdscr())
+        _ = doupdate()
         _ = curs_set(1)
         _ = endwin()
         bs_signals_uninstall()
