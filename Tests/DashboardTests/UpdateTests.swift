@@ -177,4 +177,32 @@ import Testing
             #expect(text.contains(KeyTable.label(binding, glyphs: .unicode)))
         }
     }
+
+    @Test func aChangeRecordsABaselineAndTheDetailShowsItsEffect() {
+        let (state, _) = press([.char("j"), .char("]")]) // b: p99 900 ms, 5 waiters
+        #expect(state.baseline?.key == "b")
+        #expect(state.baseline?.keyP99 == 900)
+        var later = Fixtures.snapshot(keys: [Fixtures.key("a"), Fixtures.key("b", waiters: 1, p99: 120)])
+        later.now = 5_000_000_000
+        #expect(state.baseline?.effect(in: later) == "p99 900ms → 120ms, queue 5 → 1")
+        #expect(state.baseline?.effect(in: snapshot) == nil) // no time has passed yet
+    }
+
+    @Test func fleetWideChangesCompareGroups() {
+        var before = snapshot
+        before.groups = [GroupSnapshot(name: "quiet", clients: 4, requests: 0, admitted: 0, rejected: 0, upstream429: 0,
+                                       waitMs: WaitPercentiles(p99: 10), throughput: 0, shareOfAdmitted: 0)]
+        let (state, _) = press([.char("s")], snapshot: before)
+        var after = before
+        after.now = 3_000_000_000
+        after.groups[0].waitMs.p99 = 2_400
+        #expect(state.baseline?.effect(in: after) == "quiet p99 10ms → 2.4s")
+    }
+
+    @Test func exactValuesKeepTheirDecimals() {
+        #expect(Format.exact(12.5) == "12.5")
+        #expect(Format.exact(20) == "20")
+        #expect(Format.exact(3.125) == "3.125")
+        #expect(Format.exact(0.1) == "0.1")
+    }
 }

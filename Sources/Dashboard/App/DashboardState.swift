@@ -79,6 +79,8 @@ public struct DashboardState: Sendable, Equatable {
     public var themeNames: [String]
     public var themeIndex: Int
     public var presetNames: [String]
+    /// The fleet as it was when the last change was sent, to show what the change did.
+    public var baseline: ChangeBaseline?
     public var quit: Bool = false
 
     public init(mode: FleetMode = .simulated, speed: Double = 1, themeNames: [String] = ["default"],
@@ -104,5 +106,48 @@ public struct DashboardState: Sendable, Equatable {
     public func selected(_ snapshot: FleetSnapshot) -> KeySnapshot? {
         let rows = rows(snapshot)
         return rows.isEmpty ? nil : rows[min(selectedIndex(snapshot), rows.count - 1)]
+    }
+}
+
+/// Numbers taken just before a change is sent, so the detail pane can show its effect
+/// ("p99 1.8s → 0.4s, queue 99 → 12") next to the fleet's `ChangeNote`.
+public struct ChangeBaseline: Sendable, Equatable {
+    /// Simulated time of the snapshot the numbers come from.
+    public var at: Int64
+    /// The key changed, nil for a change to every key (keying, noisy load, preset, all keys).
+    public var key: String?
+    public var keyP99: Double?
+    public var keyWaiters: Int?
+    public var keyAdmittedPerSecond: Double?
+    /// p99 wait (ms) of each group.
+    public var groupP99: [String: Double]
+
+    public init(_ snapshot: FleetSnapshot, key: String?) {
+        at = snapshot.now
+        self.key = key
+        let k = key.flatMap { name in snapshot.keys.first { $0.key == name } }
+        keyP99 = k?.waitMs.p99
+        keyWaiters = k?.waiters
+        keyAdmittedPerSecond = k?.admittedPerSecond.last
+        groupP99 = Dictionary(snapshot.groups.map { ($0.name, $0.waitMs.p99) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// "p99 1.8s → 0.4s · queue 99 → 12 · adm/s 2 → 4" for a key, or the groups' p99 for a
+    /// fleet-wide change; nil when there is nothing to compare yet.
+    public func effect(in snapshot: FleetSnapshot, arrow: String = "→") -> String? {
+        guard snapshot.now > at else { return nil }
+        if let key, let k = snapshot.keys.first(where: { $0.key == key }), let p99 = keyP99, let waiters = keyWaiters {
+            var parts = ["p99 \(Format.milliseconds(p99)) \(arrow) \(Format.milliseconds(k.waitMs.p99))",
+                         "queue \(waiters) \(arrow) \(k.waiters)"]
+            if let before = keyAdmittedPerSecond, let now = k.admittedPerSecond.last {
+                parts.append("adm/s \(Format.number(before)) \(arrow) \(Format.number(now))")
+            }
+            return parts.joined(separator: ", ")
+        }
+        let parts = snapshot.groups.compactMap { g -> String? in
+            guard let before = groupP99[g.name] else { return nil }
+            return "\(g.name) p99 \(Format.milliseconds(before)) \(arrow) \(Format.milliseconds(g.waitMs.p99))"
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 }

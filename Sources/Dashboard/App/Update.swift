@@ -46,7 +46,7 @@ public enum DashboardUpdate {
             case let .input(line)?:
                 effects = s.handleInput(line, key, snapshot)
             case let .picker(picker)?:
-                effects = s.handlePicker(picker, key)
+                effects = s.handlePicker(picker, key, snapshot)
             case nil:
                 guard let action = KeyTable.action(for: key) else {
                     if case .escape = key { s.message = nil } else { s.message = StatusMessage("unbound key \(key.label(.unicode)); ? shows the keys") }
@@ -88,13 +88,15 @@ extension DashboardState {
             guard let current else { message = StatusMessage("no bucket to change", isError: true); break }
             let value = DashboardUpdate.rounded(action == .capacityUp ? current.capacity * DashboardUpdate.step
                                                                       : current.capacity / DashboardUpdate.step)
-            message = StatusMessage("capacity \(targetText): \(Format.number(current.capacity)) → \(Format.number(value)) tokens")
+            message = StatusMessage("capacity \(targetText): \(Format.exact(current.capacity)) → \(Format.exact(value)) tokens")
+            baseline = ChangeBaseline(snapshot, key: target)
             return [.command(.setCapacity(value, key: target))]
         case .refillUp, .refillDown:
             guard let current else { message = StatusMessage("no bucket to change", isError: true); break }
             let value = DashboardUpdate.rounded(action == .refillUp ? current.refillPerSecond * DashboardUpdate.step
                                                                     : current.refillPerSecond / DashboardUpdate.step)
-            message = StatusMessage("refill \(targetText): \(Format.number(current.refillPerSecond))/s → \(Format.number(value))/s")
+            message = StatusMessage("refill \(targetText): \(Format.exact(current.refillPerSecond))/s → \(Format.exact(value))/s")
+            baseline = ChangeBaseline(snapshot, key: target)
             return [.command(.setRefill(value, key: target))]
         case .toggleApplyToAll:
             applyToAll.toggle()
@@ -105,9 +107,11 @@ extension DashboardState {
         case .cycleKeying:
             let next = snapshot.keying.next
             message = StatusMessage("keying \(snapshot.keying.rawValue) → \(next.rawValue)")
+            baseline = ChangeBaseline(snapshot, key: nil)
             return [.command(.setKeying(next))]
         case .toggleNoisy:
             message = StatusMessage(snapshot.noisyEnabled ? "noisy neighbours off" : "noisy neighbours on")
+            baseline = ChangeBaseline(snapshot, key: nil)
             return [.command(.setNoisy(!snapshot.noisyEnabled))]
         case .pickPreset:
             guard !presetNames.isEmpty else { message = StatusMessage("no provider presets available", isError: true); break }
@@ -137,6 +141,7 @@ extension DashboardState {
         case .restart:
             message = StatusMessage("restarted \(snapshot.scenario)")
             scroll = 0
+            baseline = nil
             return [.restart]
         }
         return []
@@ -174,13 +179,14 @@ extension DashboardState {
                 break
             }
             overlay = nil
+            baseline = ChangeBaseline(snapshot, key: line.target)
             let who = line.target ?? "all keys"
             switch line.field {
             case .capacity:
-                message = StatusMessage("capacity \(who) set to \(Format.number(value)) tokens")
+                message = StatusMessage("capacity \(who) set to \(Format.exact(value)) tokens")
                 return [.command(.setCapacity(value, key: line.target))]
             case .refill:
-                message = StatusMessage("refill \(who) set to \(Format.number(value))/s")
+                message = StatusMessage("refill \(who) set to \(Format.exact(value))/s")
                 return [.command(.setRefill(value, key: line.target))]
             }
         case let .char(c):
@@ -196,7 +202,7 @@ extension DashboardState {
         return []
     }
 
-    mutating func handlePicker(_ picker: PresetPicker, _ key: Key) -> [Effect] {
+    mutating func handlePicker(_ picker: PresetPicker, _ key: Key, _ snapshot: FleetSnapshot) -> [Effect] {
         var picker = picker
         switch key {
         case .up, .char("k"):
@@ -206,6 +212,7 @@ extension DashboardState {
         case .enter:
             overlay = nil
             let name = picker.names[picker.index]
+            baseline = ChangeBaseline(snapshot, key: nil)
             message = StatusMessage("preset \(name) applied to every client bucket")
             return [.command(.applyPreset(name))]
         case .escape, .char("q"), .char("p"):

@@ -72,7 +72,7 @@ public enum DashboardView {
         BucketTableView.render(state, snapshot, into: &grid, at: layout.table, context: context)
         drawRule(state, snapshot, layout, into: &grid, context: context)
         if let key = state.selected(snapshot) {
-            DetailView.render(key, snapshot, into: &grid, at: layout.detail, context: context)
+            DetailView.render(key, snapshot, baseline: state.baseline, into: &grid, at: layout.detail, context: context)
         } else {
             grid.put("no buckets yet", x: layout.detail.x + 1, y: layout.detail.y, style: palette.style(.inactiveFg))
         }

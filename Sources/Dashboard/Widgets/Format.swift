@@ -62,4 +62,19 @@ public enum Format {
     public static func speed(_ x: Double, times: String = "×") -> String {
         times + (x < 1 ? oneDecimal(x) : String(Int(x.rounded())))
     }
+
+    /// A parameter value as typed: 12, 12.5, 3.125 (up to 3 decimals, no trailing zeros).
+    public static func exact(_ v: Double) -> String {
+        guard v.isFinite else { return number(v) }
+        let thousandths = Int64((abs(v) * 1000).rounded())
+        let whole = thousandths / 1000, frac = thousandths % 1000
+        var text = String(whole)
+        if frac != 0 {
+            var digits = String(frac)
+            digits = String(repeating: "0", count: 3 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+        }
+        return (v < 0 && thousandths != 0 ? "-" : "") + text
+    }
 }
