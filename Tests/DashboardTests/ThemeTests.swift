@@ -156,9 +156,9 @@ import Testing
         #expect(ColorDepth.detect(environment: [:], terminalColors: 256, hasColors: false) == .none)
     }
 
-    @Test func withoutColourTheSelectionIsReverseVideo() {
+    @Test func withoutColourTheSelectionIsBoldUnderlined() {
         let palette = Palette(theme: ThemeCatalog.fallback, depth: .none)
-        #expect(palette.selected.attributes.contains(.reverse))
+        #expect(palette.selected.attributes == [.bold, .underline])
         #expect(palette.style(.quiet).fg == .terminalDefault)
     }
 

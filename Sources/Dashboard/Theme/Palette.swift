@@ -48,10 +48,11 @@ public struct Palette: Sendable {
         Style(fg: color(key), bg: color(.mainBg), attributes: attributes)
     }
 
-    /// The selected row: selected colours, or reverse video when there is no colour to use.
+    /// The selected row: selected colours; without colour, bold and underlined (reverse video
+    /// would turn the row's gauges inside out: a full block would read as empty).
     public var selected: Style {
         if depth == .none || theme[.selectedBg] == .terminalDefault {
-            return Style(attributes: [.reverse, .bold])
+            return Style(attributes: [.bold, .underline])
         }
         return Style(fg: color(.selectedFg), bg: color(.selectedBg), attributes: .bold)
     }

@@ -41,7 +41,7 @@ enum BucketTableView {
                 .widget { grid, r in
                     Gauge(fraction: fillFraction, glyphs: g, fillStyle: { palette.gradient(.fill, $0) })
                         .render(into: &grid, at: r)
-                    if isSelected { grid.restyle(r) { $0.bg = selected.bg } }
+                    if isSelected { grid.restyle(r) { $0.bg = selected.bg; $0.attributes.formUnion(selected.attributes) } }
                 },
                 .text("\(Format.number(key.tokens))/\(Format.number(key.capacity))", palette.base),
                 .text("\(Format.number(key.refillPerSecond))/s", palette.base),
@@ -52,13 +52,13 @@ enum BucketTableView {
                     let count = key.waiters > 999 ? "1k+" : String(key.waiters)
                     grid.put(TextFit.pad(count, to: r.width - barWidth, alignRight: true), x: r.x + barWidth, y: r.y,
                              style: key.waiters > 0 ? palette.style(.queue, .bold) : palette.style(.inactiveFg))
-                    if isSelected { grid.restyle(r) { $0.bg = selected.bg } }
+                    if isSelected { grid.restyle(r) { $0.bg = selected.bg; $0.attributes.formUnion(selected.attributes) } }
                 },
                 .text(key.waiters > 0 ? Format.seconds(key.oldestWaitSeconds) : "-", palette.base),
                 .widget { grid, r in
                     Sparkline(samples: key.admittedPerSecond, maximum: admittedScale, style: palette.style(.admittedGraph), glyphs: g)
                         .render(into: &grid, at: r)
-                    if isSelected { grid.restyle(r) { $0.bg = selected.bg } }
+                    if isSelected { grid.restyle(r) { $0.bg = selected.bg; $0.attributes.formUnion(selected.attributes) } }
                 },
                 .text(Format.milliseconds(key.waitMs.p50), palette.base),
                 .text(Format.milliseconds(key.waitMs.p99), p99Style),

@@ -34,7 +34,7 @@ enum IsolationView {
             for (group, x, key) in [(quiet, x1, ThemeKey.quiet), (noisy, x2, ThemeKey.noisy)] {
                 let share = group?.shareOfAdmitted ?? 0
                 let text = group.map { _ in Format.percent(share) } ?? "-"
-                let textWidth = 4
+                let textWidth = 5
                 let barWidth = max(0, colWidth - 2 - textWidth)
                 Gauge(fraction: share, style: palette.style(key), glyphs: g)
                     .render(into: &grid, at: Rect(x: x, y: y, width: barWidth, height: 1))

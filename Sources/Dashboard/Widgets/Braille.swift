@@ -147,7 +147,7 @@ public struct Chart: Sendable {
             let label: String
             if i == 0 { label = format(maximum) } else if i == plotHeight - 1 { label = format(0) } else { label = "" }
             grid.put(TextFit.pad(label, to: axis - 1, alignRight: true), x: rect.x, y: y, style: labelStyle)
-            grid.put(glyphs.axisTick == "┤" && i != 0 && i != plotHeight - 1 ? glyphs.vertical : glyphs.axisTick,
+            grid.put(i == 0 || i == plotHeight - 1 ? glyphs.axisTick : glyphs.vertical,
                      x: rect.x + axis - 1, y: y, style: labelStyle.with(.dim))
             grid.put(row, x: rect.x + axis, y: y, style: style, maxWidth: plotWidth)
         }
