@@ -2,12 +2,12 @@ import Fleet
 
 /// One row per bucket: fill, refill, waiters, admissions, waits, 429s.
 enum BucketTableView {
-    static func columns(sort: SortOrder, glyphs: Glyphs) -> [TableColumn] {
+    static func columns(sort: SortOrder, glyphs: Glyphs, groupWidth: Int = 5) -> [TableColumn] {
         let mark = glyphs.down
         return [
             TableColumn("", width: 1),
             TableColumn(sort == .name ? "key" + glyphs.up : "key", width: 9, flex: 2),
-            TableColumn("group", width: 5, dropOrder: 3),
+            TableColumn("group", width: groupWidth, dropOrder: 3),
             TableColumn("fill", width: 6, flex: 2),
             TableColumn("tokens", width: 7, alignRight: true),
             TableColumn("refill", width: 6, alignRight: true),
@@ -66,7 +66,8 @@ enum BucketTableView {
             ]
         }
         let header = state.focus == .table ? palette.style(.title, [.bold, .underline]) : palette.style(.inactiveFg, .bold)
-        Table(columns: columns(sort: state.sort, glyphs: g), rows: records, headerStyle: header,
+        let groupWidth = min(8, max(5, rows.map { CellWidth.of($0.group) }.max() ?? 5))
+        Table(columns: columns(sort: state.sort, glyphs: g, groupWidth: groupWidth), rows: records, headerStyle: header,
               selected: selectedIndex - state.scroll >= 0 ? selectedIndex - state.scroll : nil,
               selectedStyle: selected, ellipsis: g.ellipsis)
             .render(into: &grid, at: rect)

@@ -42,9 +42,12 @@ enum HeaderView {
             x += grid.put(text, x: x, y: rect.y, style: style, maxWidth: rect.maxX - x) + gap
         }
         put("upstream", palette.style(.inactiveFg))
-        put(up.name, palette.style(.mainFg, .bold), gap: 2)
+        put(TextFit.truncate(up.name, to: max(8, rect.width / 5), ellipsis: context.glyphs.ellipsis), palette.style(.mainFg, .bold), gap: 2)
         let gaugeWidth = max(4, min(16, (rect.width - 64) / 2))
         func usage(_ label: String, used: Double, limit: Double?) {
+            // All or nothing: a gauge without its numbers reads as broken.
+            let numbers = limit.map { "\(Format.number(used))/\(Format.number($0))" } ?? "\(Format.number(used)) (no limit)"
+            guard x + CellWidth.of(label) + 1 + gaugeWidth + 1 + CellWidth.of(numbers) <= rect.maxX else { return }
             put(label, palette.style(.inactiveFg))
             if let limit, limit > 0 {
                 let f = used / limit

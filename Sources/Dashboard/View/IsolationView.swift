@@ -6,8 +6,9 @@ enum IsolationView {
     static func render(_ snapshot: FleetSnapshot, into grid: inout Grid, at rect: Rect, context: ViewContext) {
         guard rect.width >= 20, rect.height >= 3 else { return }
         let palette = context.palette, g = context.glyphs
-        let quiet = snapshot.groups.first { $0.name == "quiet" }
-        let noisy = snapshot.groups.first { $0.name == "noisy" }
+        // quiet and noisy when the scenario has them, otherwise its first two groups.
+        let (quiet, noisy) = pair(snapshot.groups)
+        let quietName = quiet?.name ?? "quiet", noisyName = noisy?.name ?? "noisy"
         let labelWidth = 10
         let colWidth = (rect.width - 1 - labelWidth) / 2
         let x0 = rect.x + 1, x1 = x0 + labelWidth, x2 = x1 + colWidth
@@ -23,7 +24,7 @@ enum IsolationView {
             guard let p = group?.waitMs.p99 else { return palette.base }
             return p >= 1000 ? palette.style(.error, .bold) : p >= 100 ? palette.style(.warn, .bold) : palette.style(.ok, .bold)
         }
-        row("", g.quietMark + " quiet", g.noisyMark + " noisy", styleA: palette.style(.quiet, .bold), styleB: palette.style(.noisy, .bold))
+        row("", g.quietMark + " " + quietName, g.noisyMark + " " + noisyName, styleA: palette.style(.quiet, .bold), styleB: palette.style(.noisy, .bold))
         row("p99 wait", quiet.map { Format.milliseconds($0.waitMs.p99) } ?? "-", noisy.map { Format.milliseconds($0.waitMs.p99) } ?? "-",
             styleA: p99Style(quiet), styleB: p99Style(noisy))
         row("p50 wait", quiet.map { Format.milliseconds($0.waitMs.p50) } ?? "-", noisy.map { Format.milliseconds($0.waitMs.p50) } ?? "-")
@@ -59,7 +60,14 @@ enum IsolationView {
         row("429s", quiet.map { String($0.upstream429) } ?? "-", noisy.map { String($0.upstream429) } ?? "-")
         row("rejected", quiet.map { String($0.rejected) } ?? "-", noisy.map { String($0.rejected) } ?? "-")
         if quiet == nil && noisy == nil, rect.height > 2 {
-            grid.put("no quiet/noisy groups in this scenario", x: x0, y: rect.maxY - 1, style: palette.style(.inactiveFg))
+            grid.put(TextFit.truncate("no client groups to compare", to: rect.width - 2, ellipsis: g.ellipsis),
+                     x: x0, y: rect.maxY - 1, style: palette.style(.inactiveFg))
         }
+    }
+
+    static func pair(_ groups: [GroupSnapshot]) -> (GroupSnapshot?, GroupSnapshot?) {
+        if let q = groups.first(where: { $0.name == "quiet" }), let n = groups.first(where: { $0.name == "noisy" }) { return (q, n) }
+        let sorted = groups.filter { $0.name != "mixed" }.sorted { $0.name < $1.name }
+        return (sorted.first, sorted.dropFirst().first)
     }
 }
