@@ -67,5 +67,5 @@ import Testing
 
 /// The fleet the golden snapshots are recorded from: the real simulator, default flags.
 enum GoldenFleet {
-    static func make() throws -> any FleetDriver { try makeFleet(FleetOptions()) }
+    static func make() throws -> any FleetDriver { try makeFleet(FleetOptions(scenario: "noisy-neighbor", seed: 1)) }
 }

@@ -24,6 +24,12 @@ import Testing
         #expect(press([.ctrl("c")]).0.quit)
     }
 
+    @Test func ctrlCQuitsEvenFromTheHelpTheInputLineAndThePicker() {
+        #expect(press([.char("?"), .ctrl("c")]).1 == [.quit])
+        #expect(press([.enter, .char("1"), .ctrl("c")]).1 == [.quit])
+        #expect(press([.char("p"), .ctrl("c")]).1 == [.quit])
+    }
+
     @Test func jkAndArrowsMoveTheSelectionAndStopAtTheEnds() {
         #expect(press([.char("j")]).0.selectedKey == "b")
         #expect(press([.down, .down, .down, .down]).0.selectedKey == "c")

@@ -39,6 +39,10 @@ public enum DashboardUpdate {
             s.keepSelectionVisible(snapshot)
         case let .failed(message):
             s.message = StatusMessage(message, isError: true)
+        case .key(.ctrl("c")):
+            // Ctrl-C quits from anywhere: help, input line and picker included.
+            s.quit = true
+            effects = [.quit]
         case let .key(key):
             switch s.overlay {
             case .help:
@@ -192,9 +196,6 @@ extension DashboardState {
         case let .char(c):
             if line.text.count < 16 { line.text.append(c) }
             line.error = nil
-        case .ctrl("c"):
-            quit = true
-            return [.quit]
         default:
             break
         }
@@ -218,9 +219,6 @@ extension DashboardState {
         case .escape, .char("q"), .char("p"):
             overlay = nil
             return []
-        case .ctrl("c"):
-            quit = true
-            return [.quit]
         default:
             break
         }
