@@ -102,7 +102,6 @@ func advance(by dt: Int64) {
             b.oldest = b.queue > 0.5 ? b.waitSeconds : 0
             b.maxQueue = max(b.maxQueue, b.queue)
             admittedThisTick += admit
-            let total = max(arrivals, 1e-9)
             for c in users {
                 let share = c.rate / max(users.reduce(0) { $0 + $1.rate }, 1e-9)
                 groupAdmitted[c.group, default: 0] += admit * share
@@ -110,7 +109,6 @@ func advance(by dt: Int64) {
                 g.requests += arrivals * share; g.admitted += admit * share
                 groupTotals[c.group] = g
             }
-            _ = total
             buckets[k] = b
         }
         // The upstream answers 429 to whatever exceeds its per-second share of the minute limit.
@@ -118,8 +116,10 @@ func advance(by dt: Int64) {
         let over = max(0, rate - PreviewFleet.upstreamPerSecond) * dt
         upstreamRequests += admittedThisTick
         upstream429 += over
-        for k in buckets.keys where admittedThisTick > 0 {
-            buckets[k]!.r429 += over * (buckets[k]!.admittedWindow > 0 ? 1 : 0) * 0 + over * ((buckets[k]!.admittedWindow) / max(1e-9, buckets.values.reduce(0) { $0 + $1.admittedWindow }))
+        // 429s are charged to keys by their share of this sample's admissions.
+        let window = buckets.values.reduce(0) { $0 + $1.admittedWindow }
+        for k in buckets.keys where window > 0 {
+            buckets[k]!.r429 += over * buckets[k]!.admittedWindow / window
         }
         recentAdmitted.append(admittedThisTick); recent429.append(over)
         if recentAdmitted.count > 600 { recentAdmitted.removeFirst(); recent429.removeFirst() }
