@@ -67,7 +67,14 @@ enum BucketTableView {
         }
         let header = state.focus == .table ? palette.style(.title, [.bold, .underline]) : palette.style(.inactiveFg, .bold)
         let groupWidth = min(8, max(5, rows.map { CellWidth.of($0.group) }.max() ?? 5))
-        Table(columns: columns(sort: state.sort, glyphs: g, groupWidth: groupWidth), rows: records, headerStyle: header,
+        var columns = columns(sort: state.sort, glyphs: g, groupWidth: groupWidth)
+        // The sparklines share one scale: name it in the title when the column has room.
+        let admittedColumn = 8
+        if let width = Table.widths(of: columns, in: rect.width)[admittedColumn] {
+            let titled = "adm/s 0-\(Format.number(admittedScale))"
+            if CellWidth.of(titled) <= width { columns[admittedColumn].title = titled }
+        }
+        Table(columns: columns, rows: records, headerStyle: header,
               selected: selectedIndex - state.scroll >= 0 ? selectedIndex - state.scroll : nil,
               selectedStyle: selected, ellipsis: g.ellipsis)
             .render(into: &grid, at: rect)

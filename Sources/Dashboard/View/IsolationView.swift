@@ -59,6 +59,22 @@ enum IsolationView {
         row("clients", quiet.map { String($0.clients) } ?? "-", noisy.map { String($0.clients) } ?? "-")
         row("429s", quiet.map { String($0.upstream429) } ?? "-", noisy.map { String($0.upstream429) } ?? "-")
         row("rejected", quiet.map { String($0.rejected) } ?? "-", noisy.map { String($0.rejected) } ?? "-")
+        // Room to spare (tall terminals): each group's admissions over time, on one scale.
+        let spare = rect.maxY - y - 1
+        if spare >= 6, quiet != nil || noisy != nil {
+            let seconds = Double(snapshot.sampleInterval) / 1e9
+            let top = BrailleChart.niceMaximum(((quiet?.throughputSeries ?? []) + (noisy?.throughputSeries ?? [])).max() ?? 0)
+            let half = spare / 2
+            var chartY = y + 1
+            for (group, mark, key) in [(quiet, g.quietMark, ThemeKey.quiet), (noisy, g.noisyMark, ThemeKey.noisy)] {
+                guard let group else { continue }
+                Chart(title: "\(mark) \(group.name) admitted", unit: "req/s", samples: group.throughputSeries,
+                      secondsPerSample: seconds, maximum: top, style: palette.style(key),
+                      labelStyle: palette.style(.inactiveFg), glyphs: g)
+                    .render(into: &grid, at: Rect(x: x0, y: chartY, width: rect.maxX - x0 - 1, height: half))
+                chartY += half
+            }
+        }
         if quiet == nil && noisy == nil, rect.height > 2 {
             grid.put(TextFit.truncate("no client groups to compare", to: rect.width - 2, ellipsis: g.ellipsis),
                      x: x0, y: rect.maxY - 1, style: palette.style(.inactiveFg))
