@@ -10,9 +10,13 @@ struct CursesCellSink: CellSink {
 
     struct PairKey: Hashable { var fg: Int32, bg: Int32 }
 
+    /// 8 on terminals with only the normal ANSI colours: bright ones (8-15) map to their normal half.
+    private let colorCount: Int32
+
     init(depth: ColorDepth) {
         self.depth = depth
         maxPairs = depth == .none ? 0 : Int32(min(bs_color_pairs(), 32767))
+        colorCount = bs_colors()
     }
 
     mutating func write(_ cell: Cell, x: Int, y: Int) {
@@ -39,7 +43,9 @@ struct CursesCellSink: CellSink {
     private func number(_ color: TerminalColor) -> Int32 {
         switch color {
         case .terminalDefault: return -1
-        case let .indexed(i): return Int32(i)
+        case let .indexed(i):
+            guard colorCount < 16, i < 16, i >= 8 else { return Int32(i) }
+            return i == 8 ? 7 : Int32(i - 8) // grey ("bright black") reads as light grey, not black
         // A direct-colour terminfo (COLORS = 2^24) takes the RGB value as the colour number.
         case let .rgb(r, g, b): return Int32(r) << 16 | Int32(g) << 8 | Int32(b)
         }
