@@ -104,11 +104,11 @@ func peakResidentBytes() -> Int {
 }
 
 /// The best (lowest) of `rounds` timings of `body`, in ns per operation.
-func nanosPerOp(operations: Int, rounds: Int = 5, _ body: () -> Void) -> Double {
+func nanosPerOp(operations: Int, rounds: Int = 5, _ body: () throws -> Void) rethrows -> Double {
     var best = Double.infinity
     for _ in 0..<rounds {
         let start = monotonicNanos()
-        body()
+        try body()
         let elapsed = monotonicNanos() - start
         best = min(best, Double(elapsed) / Double(operations))
     }

@@ -7,7 +7,11 @@ import Glibc
 enum Benchmarks {
     static var all: [Benchmark] {
         [
-            Benchmark(name: "replay", run: { try replayThroughput() }),
+            Benchmark(name: "try_acquire", run: { try LibraryBenchmarks.tryAcquire() }),
+            Benchmark(name: "keyed_try_acquire_100k", run: { try LibraryBenchmarks.keyed() }),
+            Benchmark(name: "bytes_per_key_1m", run: { try LibraryBenchmarks.bytesPerKey() }),
+            Benchmark(name: "waiters_10k_p99_lateness", run: { try await LibraryBenchmarks.waiters() }),
+            Benchmark(name: "replay_rows_per_s", run: { try replayThroughput() }),
         ]
     }
 
