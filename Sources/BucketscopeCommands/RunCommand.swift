@@ -16,6 +16,7 @@ struct RunCommand: AsyncParsableCommand {
             Examples:
               bucketscope run --scenario noisy-neighbor --keying shared --format json
               bucketscope run --scenario scenarios/burst.toml --duration 10m --seed 7
+              bucketscope run --live --duration 10s     (real tasks on real buckets, 10 s of real time)
             """)
 
     @Option(parsing: .unconditional, help: "A built-in scenario name (see `bucketscope scenarios`) or a path to a TOML file.")
@@ -39,6 +40,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Report format: table, json or csv.")
     var format: String = "table"
 
+    @Flag(help: "Run live: real tasks on the library's async buckets for --duration of real time (report \"mode\": \"live\").")
+    var live = false
+
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var unrecognized: [String] = []
 
@@ -52,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let output: String
         do {
-            output = try request.execute()
+            output = live ? try await request.executeLive() : try request.execute()
         } catch {
             Self.fail(error)
         }
@@ -63,5 +67,22 @@ struct RunCommand: AsyncParsableCommand {
     static func fail(_ error: any Error) -> Never {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         Foundation.exit(2)
+    }
+}
+
+extension RunRequest {
+    /// Runs the scenario live for the duration in real time, stops every task, renders the report.
+    func executeLive() async throws -> String {
+        let scenario = try Scenario.resolve(options)
+        let length = duration ?? scenario.duration
+        let fleet = try LiveFleet(scenario: scenario, seed: options.seed, window: length)
+        try? await Task.sleep(until: fleet.startedAt.advanced(by: .nanoseconds(length)), clock: .continuous)
+        await fleet.stop()
+        let report = fleet.report(duration: length)
+        switch format {
+        case .json: return report.json() + "\n"
+        case .table: return report.table()
+        case .csv: return report.csv()
+        }
     }
 }

@@ -161,7 +161,7 @@ public struct FleetReport: Sendable, Equatable {
 
     public func table() -> String {
         var lines: [String] = []
-        lines.append("scenario \(scenario) (\(mode.rawValue)), keying \(keying.rawValue), seed \(seed), \(fmt(durationSeconds)) s simulated in \(format1(wallSeconds, 3)) s")
+        lines.append("scenario \(scenario) (\(mode.rawValue)), keying \(keying.rawValue), seed \(seed), \(fmt(durationSeconds)) s \(mode == .live ? "run live" : "simulated") in \(format1(wallSeconds, 3)) s")
         lines.append("")
         let gh = ["group", "clients", "requests", "admitted", "rejected", "timed out", "429s", "p50 ms", "p90 ms", "p99 ms", "max ms"]
         lines += Self.grid([gh] + groups.map {
