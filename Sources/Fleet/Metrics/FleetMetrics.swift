@@ -79,15 +79,9 @@ public struct FleetMetrics: Sendable {
     public private(set) var upstream = UpstreamRecord()
     private var lastGroupSample: Int64 = 0
 
-    /// Keys that keep time series: the first this many registered. A dashboard shows a few dozen;
-    /// a fleet of 10,000 per-user keys keeps counters and percentiles for all of them but charts
-    /// for these only, so memory and the cost of sampling stay bounded.
-    public let seriesKeyLimit: Int
-
-    public init(sampleInterval: Nanoseconds = 500_000_000, seriesLength: Int = 120, seriesKeyLimit: Int = 256) {
+    public init(sampleInterval: Nanoseconds = 500_000_000, seriesLength: Int = 120) {
         self.sampleInterval = sampleInterval
         self.seriesLength = seriesLength
-        self.seriesKeyLimit = seriesKeyLimit
     }
 
     // MARK: Registration
@@ -99,12 +93,17 @@ public struct FleetMetrics: Sendable {
     }
 
     /// Registers a key (bucket) at `now` (its series start there).
-    public mutating func addKey(_ name: String, group: String, capacity: Double, refillPerSecond: Double, at now: Nanoseconds = 0) -> Int {
-        let n = keys.count < seriesKeyLimit ? seriesLength : 1
+    ///
+    /// `series: false` keeps counters and percentiles but no time series: a fleet of 10,000
+    /// per-user keys charts only the first few hundred (a dashboard shows a few dozen), so memory
+    /// and the cost of sampling stay bounded.
+    public mutating func addKey(_ name: String, group: String, capacity: Double, refillPerSecond: Double,
+                                at now: Nanoseconds = 0, series: Bool = true) -> Int {
+        let n = series ? seriesLength : 1
         var r = KeyRecord(name: name, group: group, capacity: capacity, refillPerSecond: refillPerSecond,
                           admittedPerSecond: RingSeries(capacity: n), tokenSeries: RingSeries(capacity: n),
                           queueSeries: RingSeries(capacity: n))
-        r.hasSeries = keys.count < seriesKeyLimit
+        r.hasSeries = series
         r.lastSample = r.hasSeries ? now / sampleInterval : .max
         keys.append(r)
         return keys.count - 1

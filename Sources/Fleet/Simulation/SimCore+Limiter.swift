@@ -13,6 +13,9 @@ import TokenBucket
 extension SimCore {
     // MARK: Tables
 
+    /// Keys per keying strategy that keep time series (parents always do).
+    static let chartedKeys = 256
+
     mutating func buildTable(_ keying: Keying) throws -> KeyTable {
         var t = KeyTable(keying: keying)
         let groupNames = metrics.groups.map(\.name)
@@ -22,8 +25,10 @@ extension SimCore {
         }
         func addKey(_ name: String, _ spec: BucketSpec, members: [Int], parent: Bool) throws -> Int32 {
             let config = try spec.configuration().scaled(refill: tuningFactor)
+            // Charts for the first 256 keys of each strategy, and for every parent.
             let mk = metrics.addKey(name, group: groupOf(members), capacity: config.capacity,
-                                    refillPerSecond: config.refill.perSecond, at: now)
+                                    refillPerSecond: config.refill.perSecond, at: now,
+                                    series: parent || t.keys.count < Self.chartedKeys)
             let b = BucketState(config)
             t.keys.append(LimiterKey(name: name, bucket: b, capacityUnits: TokenUnits.units(config.capacity),
                                      baseRefill: spec.refillPerSecond, metricsKey: mk, isParent: parent))
