@@ -19,25 +19,25 @@ struct RunCommand: AsyncParsableCommand {
               bucketscope run --live --duration 10s     (real tasks on real buckets, 10 s of real time)
             """)
 
-    @Option(help: "A built-in scenario name (see `bucketscope scenarios`) or a path to a TOML file.")
+    @Option(parsing: .unconditional, help: "A built-in scenario name (see `bucketscope scenarios`) or a path to a TOML file.")
     var scenario: String = "noisy-neighbor"
 
-    @Option(help: "Keying strategy: shared, per-user, per-tenant or hierarchical (default: the scenario's).")
+    @Option(parsing: .unconditional, help: "Keying strategy: shared, per-user, per-tenant or hierarchical (default: the scenario's).")
     var keying: String?
 
-    @Option(help: "Capacity of every client bucket, in tokens (default: the scenario's).")
+    @Option(parsing: .unconditional, help: "Capacity of every client bucket, in tokens (default: the scenario's).")
     var capacity: String?
 
-    @Option(help: "Refill of every client bucket, in tokens per second (default: the scenario's).")
+    @Option(parsing: .unconditional, help: "Refill of every client bucket, in tokens per second (default: the scenario's).")
     var refill: String?
 
-    @Option(help: "Simulated run length, e.g. 90s, 10m, 1h (default: the scenario's, usually 60s).")
+    @Option(parsing: .unconditional, help: "Simulated run length, e.g. 90s, 10m, 1h (default: the scenario's, usually 60s).")
     var duration: String?
 
-    @Option(help: "Random seed; the same seed gives the same report.")
+    @Option(parsing: .unconditional, help: "Random seed; the same seed gives the same report.")
     var seed: String = "1"
 
-    @Option(help: "Report format: table, json or csv.")
+    @Option(parsing: .unconditional, help: "Report format: table, json or csv.")
     var format: String = "table"
 
     @Flag(help: "Run live: real tasks on the library's async buckets for --duration of real time (report \"mode\": \"live\").")

@@ -1,0 +1,90 @@
+import TokenBucket
+
+/// The library's figures: one bucket, 100,000 keys, memory per key, 10,000 waiters.
+enum LibraryBenchmarks {
+    /// `tryAcquire` on one thread-safe `Bucket`, clock read included.
+    static func tryAcquire() throws -> [BenchResult] {
+        let bucket = try Bucket(capacity: 1e9, refillPerSecond: 1e9)
+        let n = 5_000_000
+        var admitted = 0
+        let ns = nanosPerOp(operations: n) {
+            for _ in 0..<n where (try? bucket.tryAcquire(1)) == true { admitted += 1 }
+        }
+        blackHole(admitted)
+        // And the pure value type with the time passed in (what the simulator and replay use).
+        var state = try BucketState(capacity: 1e9, refillPerSecond: 1e9)
+        var t: Nanoseconds = 0
+        let units = TokenUnits.units(1)
+        let pure = nanosPerOp(operations: n) {
+            for _ in 0..<n {
+                t &+= 20
+                if state.tryAcquire(units: units, at: t) { admitted += 1 }
+            }
+        }
+        blackHole(admitted)
+        // The clock read alone, for scale.
+        let clock = ContinuousClock()
+        var last = clock.now
+        let clockNs = nanosPerOp(operations: n) {
+            for _ in 0..<n { last = clock.now }
+        }
+        blackHole(last)
+        return [
+            BenchResult(name: "try_acquire", value: ns, unit: "ns/op", goal: "<= 25"),
+            BenchResult(name: "clock_read", value: clockNs, unit: "ns/op, ContinuousClock.now", goal: ""),
+            BenchResult(name: "state_try_acquire", value: pure, unit: "ns/op, time passed in", goal: ""),
+        ]
+    }
+
+    /// `tryAcquire` on a random key among 100,000 String keys of a thread-safe `KeyedBuckets`.
+    static func keyed() throws -> [BenchResult] {
+        let keyCount = 100_000
+        let keys = (0..<keyCount).map { "user-\($0)" }
+        let buckets = try KeyedBuckets<String>(capacity: 100, refillPerSecond: 10)
+        for k in keys { _ = try buckets.tryAcquire(1, for: k) }
+        var rng = BenchRandom(state: 42)
+        let n = 2_000_000
+        let order = (0..<n).map { _ in Int(rng.next() % UInt64(keyCount)) }
+        var admitted = 0
+        let ns = nanosPerOp(operations: n) {
+            for i in order where (try? buckets.tryAcquire(1, for: keys[i])) == true { admitted += 1 }
+        }
+        blackHole(admitted)
+        return [BenchResult(name: "keyed_try_acquire_100k", value: ns, unit: "ns/op", goal: "<= 100")]
+    }
+
+    /// Resident memory per key with 1,000,000 keys held (each bucket partly drained, so none is
+    /// evictable), keys included.
+    static func bytesPerKey() throws -> [BenchResult] {
+        let keyCount = 1_000_000
+        let before = residentBytes()
+        let buckets = try KeyedBuckets<String>(capacity: 100, refillPerSecond: 0.001)
+        for i in 0..<keyCount { _ = try buckets.tryAcquire(50, for: "user-\(i)") }
+        let after = residentBytes()
+        precondition(buckets.count == keyCount)
+        blackHole(buckets)
+        return [BenchResult(name: "bytes_per_key_1m", value: Double(after - before) / Double(keyCount),
+                            unit: "bytes/key", goal: "<= 100")]
+    }
+
+    /// 10,000 tasks wait on one bucket; p99 of (resume time − admission time).
+    static func waiters() async throws -> [BenchResult] {
+        let count = 10_000
+        // Capacity 1 and 10,000/s: admissions spread evenly over one second.
+        let bucket = try Bucket(capacity: 1, refillPerSecond: 10_000)
+        let lateness = try await withThrowingTaskGroup(of: Duration.self) { group in
+            for _ in 0..<count {
+                group.addTask { try await bucket.acquire(1).lateness }
+            }
+            var all: [Duration] = []
+            all.reserveCapacity(count)
+            for try await l in group { all.append(l) }
+            return all
+        }
+        let ms = lateness.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }.sorted()
+        return [
+            BenchResult(name: "waiters_10k_p99_lateness", value: ms[Int(Double(count) * 0.99) - 1], unit: "ms", goal: "<= 2"),
+            BenchResult(name: "waiters_10k_max_lateness", value: ms.last!, unit: "ms", goal: ""),
+        ]
+    }
+}

@@ -1,0 +1,148 @@
+import Fleet
+import TokenBucket
+
+/// What the run loop reads from the terminal.
+public enum TerminalInput: Sendable, Equatable {
+    case key(Key)
+    /// The terminal changed size; `TerminalBackend.size` is already the new size.
+    case resize
+}
+
+/// The terminal as the run loop needs it. `TerminalUI.CursesTerminal` is the real one; tests use
+/// a scripted one, so the loop runs without a terminal.
+public protocol TerminalBackend: AnyObject {
+    var size: (width: Int, height: Int) { get }
+    var colorDepth: ColorDepth { get }
+    var glyphs: Glyphs { get }
+    /// Waits at most `timeoutMilliseconds` for input; nil when none came (or a signal interrupted).
+    func nextInput(timeoutMilliseconds: Int) -> TerminalInput?
+    /// Shows `grid`, writing only what changed since the last frame.
+    func draw(_ grid: Grid)
+    /// A stop signal (SIGTERM, SIGHUP, SIGINT) arrived; the loop ends and the caller restores.
+    var stopSignal: Int32? { get }
+}
+
+/// A monotonic clock in nanoseconds, injectable so the loop's timing is testable.
+public protocol FrameClock {
+    func now() -> Int64
+}
+
+public struct SystemFrameClock: FrameClock {
+    private let start = ContinuousClock.now
+    public init() {}
+    public func now() -> Int64 {
+        let d = ContinuousClock.now - start
+        return d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+}
+
+/// The frame loop: key → `update` → effects on the driver → advance by dt × speed → snapshot →
+/// `DashboardView.render` → backend diff.
+///
+/// Simulated time advances by the real time elapsed since the last advance times the speed, so
+/// a slow frame does not slow the simulation, and the frame rate does not change its results.
+/// Paused, the loop waits for keys with a 250 ms timeout and draws nothing unless a key came.
+public final class DashboardRunner {
+    public typealias DriverFactory = () throws -> any FleetDriver
+
+    private let makeDriver: DriverFactory
+    private let backend: any TerminalBackend
+    private let clock: any FrameClock
+    private let themes: [String: Theme]
+    private let frameNanoseconds: Int64
+    public private(set) var state: DashboardState
+    private var driver: any FleetDriver
+    private var context: ViewContext
+    /// Frames drawn, for tests and the idle-CPU check.
+    public private(set) var framesDrawn = 0
+
+    /// Longest real time one frame may advance the simulation (after a stall, e.g. a suspended
+    /// process), so the fleet does not leap minutes ahead.
+    static let maximumFrameGap: Int64 = 250_000_000
+
+    public init(state: DashboardState, themes: [String: Theme], framesPerSecond: Int, backend: any TerminalBackend,
+                clock: any FrameClock = SystemFrameClock(), makeDriver: @escaping DriverFactory) throws {
+        self.state = state
+        self.themes = themes
+        self.backend = backend
+        self.clock = clock
+        self.makeDriver = makeDriver
+        self.frameNanoseconds = 1_000_000_000 / Int64(max(1, framesPerSecond))
+        self.driver = try makeDriver()
+        let theme = themes[state.themeName] ?? ThemeCatalog.fallback
+        self.context = ViewContext(palette: Palette(theme: theme, depth: backend.colorDepth), glyphs: backend.glyphs)
+    }
+
+    /// Runs until `q`, Ctrl-C or a stop signal. Returns the signal number when a signal ended it.
+    @discardableResult
+    public func run() -> Int32? {
+        var snapshot = driver.snapshot()
+        var lastAdvance = clock.now()
+        var nextFrame = lastAdvance + frameNanoseconds
+        var dirty = true
+        while !state.quit {
+            if let signal = backend.stopSignal { driver.shutdown(); return signal }
+            if dirty {
+                snapshot = driver.snapshot()
+                let size = backend.size
+                let rows = DashboardLayout(width: size.width, height: size.height, keyCount: snapshot.keys.count)?.tableRows ?? 1
+                state = DashboardUpdate.update(state, .layout(visibleRows: rows), snapshot: snapshot).0
+                backend.draw(DashboardView.render(state, snapshot, width: size.width, height: size.height, context: context))
+                framesDrawn += 1
+                dirty = false
+            }
+            let now = clock.now()
+            let timeout = state.paused ? 250 : Int(max(0, nextFrame - now) / 1_000_000)
+            if let input = backend.nextInput(timeoutMilliseconds: timeout) {
+                dirty = true
+                if case let .key(key) = input {
+                    let (next, effects) = DashboardUpdate.update(state, .key(key), snapshot: snapshot)
+                    state = next
+                    for effect in effects { perform(effect, snapshot: snapshot) }
+                }
+            }
+            let after = clock.now()
+            if state.paused {
+                lastAdvance = after // resuming must not replay the paused time
+            } else if after >= nextFrame {
+                let gap = min(after - lastAdvance, DashboardRunner.maximumFrameGap)
+                let dt = Nanoseconds((Double(gap) * state.speed).rounded())
+                if dt > 0 { driver.advance(by: dt) }
+                lastAdvance = after
+                nextFrame = after + frameNanoseconds
+                dirty = true
+            }
+        }
+        driver.shutdown()
+        return nil
+    }
+
+    private func perform(_ effect: Effect, snapshot: FleetSnapshot) {
+        switch effect {
+        case let .command(command):
+            do { try driver.apply(command) } catch { fail(error) }
+        case let .setPaused(paused):
+            driver.setPaused(paused)
+        case .step:
+            driver.advance(by: max(1, snapshot.sampleInterval))
+        case .restart:
+            driver.shutdown()
+            do {
+                driver = try makeDriver()
+                driver.setPaused(state.paused)
+            } catch {
+                fail(error)
+            }
+        case let .setTheme(name):
+            let theme = themes[name] ?? ThemeCatalog.fallback
+            context.palette = Palette(theme: theme, depth: backend.colorDepth)
+        case .quit:
+            break
+        }
+    }
+
+    private func fail(_ error: any Error) {
+        let text = String(describing: error)
+        state = DashboardUpdate.update(state, .failed(text), snapshot: driver.snapshot()).0
+    }
+}

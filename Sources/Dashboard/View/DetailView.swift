@@ -1,0 +1,50 @@
+import Fleet
+
+/// The selected bucket over time: tokens and queue depth charts, and what the last change did.
+enum DetailView {
+    static func render(_ key: KeySnapshot, _ snapshot: FleetSnapshot, baseline: ChangeBaseline?, into grid: inout Grid,
+                       at rect: Rect, context: ViewContext) {
+        guard rect.height >= 4 else { return }
+        let palette = context.palette
+        let inner = Rect(x: rect.x + 1, y: rect.y, width: rect.width - 2, height: rect.height)
+        var x = inner.x
+        func put(_ text: String, _ style: Style, gap: Int = 2) {
+            guard x + CellWidth.of(text) <= inner.maxX else { return }
+            x += grid.put(text, x: x, y: inner.y, style: style, maxWidth: inner.maxX - x) + gap
+        }
+        put("cap \(Format.exact(key.capacity))", palette.base)
+        put("refill \(Format.exact(key.refillPerSecond))/s", palette.base)
+        put("adm \(key.admitted)", palette.base)
+        put("rej \(key.rejected)", key.rejected > 0 ? palette.style(.warn) : palette.base)
+        if key.timedOut > 0 { put("timed out \(key.timedOut)", palette.style(.warn)) }
+        put("p90 \(Format.milliseconds(key.waitMs.p90))", palette.base)
+        put("max queue \(key.maxQueue)", palette.base)
+
+        let seconds = Double(snapshot.sampleInterval) / 1e9
+        let chartRows = inner.height - 3 // info row, change row, effect row
+        let tokensHeight = (chartRows + 1) / 2
+        let queueHeight = chartRows - tokensHeight
+        Chart(title: "tokens", unit: "tok", samples: key.tokenSeries, secondsPerSample: seconds,
+              maximum: key.capacity > 0 ? key.capacity : nil, style: palette.style(.tokensGraph),
+              labelStyle: palette.style(.inactiveFg), glyphs: context.glyphs)
+            .render(into: &grid, at: Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: tokensHeight))
+        Chart(title: "queue depth", unit: "requests", samples: key.queueSeries, secondsPerSample: seconds,
+              style: palette.style(.queueGraph), labelStyle: palette.style(.inactiveFg), glyphs: context.glyphs)
+            .render(into: &grid, at: Rect(x: inner.x, y: inner.y + 1 + tokensHeight, width: inner.width, height: queueHeight))
+        let g = context.glyphs
+        let changeY = inner.maxY - 2
+        guard let change = snapshot.lastChange else {
+            grid.put(TextFit.truncate("last change: none yet (+ - ] [ Enter p s n change things)", to: inner.width, ellipsis: g.ellipsis),
+                     x: inner.x, y: changeY, style: palette.style(.inactiveFg))
+            return
+        }
+        let ago = Format.seconds(Double(max(0, snapshot.now - change.at)) / 1e9)
+        let note = "\(ago) ago: \(change.summary)"
+        grid.put(TextFit.truncate(note, to: inner.width, ellipsis: g.ellipsis), x: inner.x, y: changeY, style: palette.style(.hiFg))
+        if let baseline, let effect = baseline.effect(in: snapshot, arrow: g.arrow) {
+            let scope = baseline.key ?? "fleet"
+            grid.put(TextFit.truncate("effect (\(scope)): \(effect)", to: inner.width, ellipsis: g.ellipsis),
+                     x: inner.x, y: changeY + 1, style: palette.base)
+        }
+    }
+}

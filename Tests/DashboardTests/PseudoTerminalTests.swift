@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real binary in a pseudo-terminal: it starts, draws, quits on `q` and restores the screen.
+@Suite struct PseudoTerminalTests {
+    static let binary: URL? = {
+        let root = Fixtures.packageRoot
+        for path in [".build/debug/bucketscope", ".build/x86_64-unknown-linux-gnu/debug/bucketscope",
+                     ".build/aarch64-unknown-linux-gnu/debug/bucketscope"] {
+            let url = root.appendingPathComponent(path)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
+    }()
+
+    /// libc's pseudo-terminal calls, looked up at run time: Swift's Glibc module leaves them out
+    /// (they need _XOPEN_SOURCE), and a test target cannot add a C shim.
+    static func libc<T>(_ name: String, as type: T.Type) -> T? {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil } // RTLD_DEFAULT
+        return unsafeBitCast(symbol, to: type)
+    }
+
+    /// A pseudo-terminal pair, or nil where the system has none.
+    static func openPseudoTerminal() -> (master: Int32, slavePath: String)? {
+        typealias IntOfInt = @convention(c) (Int32) -> Int32
+        typealias Name = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
+        guard let openpt = libc("posix_openpt", as: IntOfInt.self), let grant = libc("grantpt", as: IntOfInt.self),
+              let unlock = libc("unlockpt", as: IntOfInt.self), let ptsname = libc("ptsname", as: Name.self) else { return nil }
+        let master = openpt(O_RDWR | O_NOCTTY)
+        guard master >= 0 else { return nil }
+        guard grant(master) == 0, unlock(master) == 0, let name = ptsname(master) else { close(master); return nil }
+        return (master, String(cString: name))
+    }
+
+    static let available: Bool = {
+        guard let pty = openPseudoTerminal() else { return false }
+        close(pty.master)
+        return true
+    }()
+
+    /// Reads what the program writes until `done` says stop or `seconds` pass (poll, no sleeps).
+    static func read(_ fd: Int32, into output: inout [UInt8], seconds: Double, until done: ([UInt8]) -> Bool) {
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline, !done(output) {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 100) > 0 else { continue }
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n <= 0 { return }
+            output += buffer[0..<n]
+        }
+    }
+
+    @Test(.enabled(if: binary != nil, "bucketscope is not built: run `swift build` first"),
+          .enabled(if: available, "this system has no pseudo-terminals (posix_openpt failed)"))
+    func startsDrawsAndQuitsOnQWithTheTerminalRestored() throws {
+        let pty = try #require(Self.openPseudoTerminal())
+        defer { close(pty.master) }
+        let slave = try #require(FileHandle(forUpdatingAtPath: pty.slavePath))
+        let process = Process()
+        process.executableURL = Self.binary!
+        process.arguments = ["--fps", "50"]
+        process.environment = ["TERM": "xterm-256color", "LANG": "C.UTF-8", "LINES": "24", "COLUMNS": "80",
+                               "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        process.standardInput = slave
+        process.standardOutput = slave
+        process.standardError = slave
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+        try slave.close()
+
+        var output: [UInt8] = []
+        func contains(_ s: String) -> ([UInt8]) -> Bool { { String(decoding: $0, as: UTF8.self).contains(s) } }
+        Self.read(pty.master, into: &output, seconds: 15, until: contains("noisy-neighbor"))
+        #expect(String(decoding: output, as: UTF8.self).contains("noisy-neighbor"), "the header was never drawn")
+
+        _ = "q".withCString { write(pty.master, $0, 1) }
+        let exitMark = "\u{1B}[?1049l" // xterm's rmcup: curses left the alternate screen
+        Self.read(pty.master, into: &output, seconds: 10, until: contains(exitMark))
+        if exited.wait(timeout: .now() + 10) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("bucketscope did not quit on q")
+            process.waitUntilExit()
+        }
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        #expect(String(decoding: output, as: UTF8.self).contains(exitMark), "the terminal was not restored")
+    }
+
+    @Test(.enabled(if: binary != nil, "bucketscope is not built: run `swift build` first"))
+    func withoutATerminalItPointsToRunAndExitsWith2() throws {
+        let process = Process()
+        process.executableURL = Self.binary!
+        let errors = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        #expect(message.contains("bucketscope run"))
+        #expect(message.split(separator: "\n").count == 1)
+    }
+}
