@@ -46,9 +46,9 @@ extension LiveFleet {
     func reconfigure(_ k: LiveKey, capacity: Double, refill: Double) throws {
         let config = try BucketConfiguration(capacity: capacity, refillPerSecond: refill)
         let now = clock.now()
-        let tokens = k.bucket.tokens
+        let level = k.bucket.snapshot().balance
         book.withLock { b in
-            b.metrics.catchUp(key: k.metricsKey, to: now) { _ in tokens }
+            b.metrics.catchUp(key: k.metricsKey, to: now) { _ in level }
             b.metrics.setConfiguration(key: k.metricsKey, capacity: capacity, refillPerSecond: config.refill.perSecond)
         }
         k.reconfigure(config)

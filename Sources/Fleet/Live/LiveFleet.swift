@@ -218,7 +218,7 @@ public final class LiveFleet: FleetDriver, Sendable {
             out.reserveCapacity(keys.count)
             for (k, s) in zip(keys, buckets) {
                 let mk = k.metricsKey
-                b.metrics.catchUp(key: mk, to: now) { _ in s.tokens }
+                b.metrics.catchUp(key: mk, to: now) { _ in s.balance }
                 let m = b.metrics.keys[mk]
                 let (adm, tok, q) = b.metrics.keySeries(mk)
                 out.append(KeySnapshot(key: k.name, group: m.group, capacity: s.configuration.capacity,
@@ -283,10 +283,10 @@ public final class LiveFleet: FleetDriver, Sendable {
             let next = (clock.now() / interval + 1) * interval
             do { try await clock.sleep(until: next) } catch { return }
             let keys = book.withLock { $0.table.keys }
-            let tokens = keys.map(\.bucket.tokens)
+            let levels = keys.map { $0.bucket.snapshot().balance }
             let now = clock.now()
             book.withLock { b in
-                for (k, t) in zip(keys, tokens) { b.metrics.catchUp(key: k.metricsKey, to: now) { _ in t } }
+                for (k, level) in zip(keys, levels) { b.metrics.catchUp(key: k.metricsKey, to: now) { _ in level } }
                 b.metrics.sampleGroups(to: now)
             }
         }

@@ -88,8 +88,10 @@ struct LiveKeyTable: Sendable {
         }
         func addKey(_ name: String, _ spec: BucketSpec, members: [Int], parent: LiveKey?) throws -> Int {
             let config = try spec.configuration().scaled(refill: tuningFactor)
+            // Charts for the first 256 keys of each strategy and every parent, as the simulator.
             let mk = metrics.addKey(name, group: groupOf(members), capacity: config.capacity,
-                                    refillPerSecond: config.refill.perSecond, at: now)
+                                    refillPerSecond: config.refill.perSecond, at: now,
+                                    series: t.keys.count < SimCore.chartedKeys)
             t.keys.append(LiveKey(name: name, configuration: config, metricsKey: mk, isParent: false, parent: parent, clock: clock))
             t.baseRefill.append(spec.refillPerSecond)
             return t.keys.count - 1
@@ -127,7 +129,7 @@ struct LiveKeyTable: Sendable {
             }
             for (p, parent) in parents.enumerated() {
                 let mk = metrics.addKey(parent.name, group: groupOf(parent.members), capacity: config.capacity,
-                                        refillPerSecond: config.refill.perSecond, at: now)
+                                        refillPerSecond: config.refill.perSecond, at: now, series: true)
                 precondition(mk == parentKeys[p].metricsKey)
                 t.keys.append(parentKeys[p])
                 t.baseRefill.append(limits.parent.refillPerSecond)
