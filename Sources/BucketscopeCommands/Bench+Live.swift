@@ -33,7 +33,9 @@ func liveBenchmarks() async throws -> [BenchResult] {
         if t >= 1_000_000_000 { waitingSamples.append(w) }
         t += step
     }
+    let stopping = ContinuousClock.now
     await fleet.stop()
+    let stopTime = stopping.duration(to: .now)
     let lateness = fleet.latenessPercentiles()
     let report = fleet.report()
     let admitted = report.groups[0].admitted
@@ -45,6 +47,8 @@ func liveBenchmarks() async throws -> [BenchResult] {
         BenchResult(name: "live_waiters_10k_startup_p99_lateness", value: startup.p99, unit: "ms (0–1 s, tasks starting)", goal: ""),
         BenchResult(name: "live_waiters_10k_min_waiting", value: Double(minWaiting), unit: "tasks (1–4 s)", goal: ">= 9900"),
         BenchResult(name: "live_waiters_10k_peak_waiting", value: Double(peak), unit: "tasks", goal: ""),
+        BenchResult(name: "live_waiters_10k_shutdown", value: Double(stopTime.components.seconds) * 1e3
+                    + Double(stopTime.components.attoseconds) / 1e15, unit: "ms to cancel and await all", goal: ""),
         BenchResult(name: "live_waiters_10k_admitted_per_s", value: Double(admitted) / 4, unit: "admissions/s", goal: "2500 (refill)"),
     ]
 }
