@@ -88,7 +88,8 @@ extension LiveFleet {
                 }
             } else {
                 next = try LiveKeyTable.build(keying, clients: clients, tenants: tenants, limits: b.limits,
-                                              tuningFactor: b.tuningFactor, metrics: &b.metrics, clock: clock)
+                                              tuningFactor: b.tuningFactor, metrics: &b.metrics, clock: clock,
+                                              auditing: auditing)
             }
             b.parked[before] = b.table
             b.table = next

@@ -61,6 +61,7 @@ public final class LiveFleet: FleetDriver, Sendable {
     public let seed: UInt64
     /// End of the measured window (fleet time): events after it are not counted.
     public let cutoff: Nanoseconds
+    let auditing: Bool
 
     let clock: LiveClock
     let clients: [LiveClient]
@@ -113,7 +114,13 @@ public final class LiveFleet: FleetDriver, Sendable {
     ///   caller stops the fleet, so a report compares with the simulator's for that duration.
     ///   nil (the dashboard): everything counts until shutdown.
     /// - Throws: ``FleetError`` or `BucketError` for an unusable scenario.
-    public init(scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = nil) throws {
+    public convenience init(scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = nil) throws {
+        try self.init(scenario: scenario, seed: seed, window: window, auditing: false)
+    }
+
+    /// `auditing`: every bucket keeps a log of its admissions (for tests; it grows without bound).
+    init(scenario: Scenario, seed: UInt64, window: Nanoseconds?, auditing: Bool) throws {
+        self.auditing = auditing
         try SimCore.validate(scenario)
         self.scenario = scenario
         self.seed = seed
@@ -126,7 +133,7 @@ public final class LiveFleet: FleetDriver, Sendable {
             _ = metrics.addGroup(g, clients: scenario.clients.filter { $0.group == g }.reduce(0) { $0 + $1.count })
         }
         let table = try LiveKeyTable.build(scenario.keying, clients: clients, tenants: tenants, limits: scenario.limits,
-                                           tuningFactor: 1, metrics: &metrics, clock: clock)
+                                           tuningFactor: 1, metrics: &metrics, clock: clock, auditing: auditing)
         let n = clients.count
         book = Mutex(Book(metrics: metrics, table: table, limits: scenario.limits,
                           upstream: try LiveUpstream(spec: scenario.upstream, seed: seed),
@@ -151,14 +158,14 @@ public final class LiveFleet: FleetDriver, Sendable {
         try self.init(scenario: try Scenario.resolve(options), seed: options.seed, window: window)
     }
 
-    /// Runs `job` as a child task of the fleet's group (dropped after shutdown).
+    /// Runs `job` as a child task of the fleet's group (dropped after shutdown, and so is a job
+    /// still queued for the group when it is cancelled: such a job never starts).
     func spawn(_ job: @escaping Job) {
-        running.add(1, ordering: .relaxed)
-        let counted: Job = { [self] in
+        jobs.yield { [self] in
+            running.add(1, ordering: .relaxed)
             await job()
             running.subtract(1, ordering: .relaxed)
         }
-        if case .terminated = jobs.yield(counted) { running.subtract(1, ordering: .relaxed) }
     }
 
     /// Real time since the fleet started.
@@ -212,7 +219,7 @@ public final class LiveFleet: FleetDriver, Sendable {
     public func snapshot() -> FleetSnapshot {
         let keys = book.withLock { $0.table.keys }
         let buckets = keys.map { $0.bucket.snapshot() }
-        let now = clock.now()
+        let now = Swift.max(0, clock.now())   // the clock starts just after init
         return book.withLock { b in
             var out: [KeySnapshot] = []
             out.reserveCapacity(keys.count)

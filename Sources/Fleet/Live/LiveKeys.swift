@@ -15,22 +15,22 @@ final class LiveKey: Sendable {
     /// Bumped before every re-plan (reconfiguration), so a request refused by its deadline can
     /// be told apart: refused at once (rejected) or pushed past it while queued (timed out).
     let replans = Atomic<UInt64>(0)
-    /// Everything this bucket admitted, for the token-conservation check after shutdown.
+    /// What this bucket admitted, when auditing (tests): the token-conservation check after
+    /// shutdown replays it.
     let ledger = Mutex(Ledger())
+    let auditing: Bool
 
     struct Ledger: Sendable {
-        /// Total cost admitted, nano-tokens.
-        var admittedUnits: Int64 = 0
-        var admissions = 0
-        /// Earliest admission instant, as an offset from the bucket's origin.
-        var firstAdmission: Duration?
+        /// Admission instants (offsets from the bucket's origin) and costs (nano-tokens).
+        var admissions: [(at: Nanoseconds, units: Int64)] = []
     }
 
     /// The bucket's origin on the fleet's timeline: admission offsets + this = fleet time.
     let origin: Nanoseconds
 
     init(name: String, configuration: BucketConfiguration, metricsKey: Int, isParent: Bool, parent: LiveKey?,
-         clock: LiveClock) {
+         clock: LiveClock, auditing: Bool) {
+        self.auditing = auditing
         self.name = name
         self.bucket = Bucket(configuration)
         self.origin = LiveClock.nanoseconds(clock.origin.duration(to: bucket.origin))
@@ -43,11 +43,8 @@ final class LiveKey: Sendable {
     func admittedAt(_ a: Admission) -> Nanoseconds { origin + LiveClock.nanoseconds(a.admittedAt) }
 
     func record(_ a: Admission, units: Int64) {
-        ledger.withLock { l in
-            l.admittedUnits &+= units
-            l.admissions &+= 1
-            if l.firstAdmission.map({ a.admittedAt < $0 }) ?? true { l.firstAdmission = a.admittedAt }
-        }
+        guard auditing else { return }
+        ledger.withLock { $0.admissions.append((LiveClock.nanoseconds(a.admittedAt), units)) }
     }
 
     /// Changes capacity and refill now through the library's live `reconfigure`: waiters keep
@@ -78,7 +75,8 @@ struct LiveKeyTable: Sendable {
 
     /// The buckets `keying` creates for `clients`, registered in `metrics` at `now`.
     static func build(_ keying: Keying, clients: [LiveClient], tenants: [String], limits: ClientLimits,
-                      tuningFactor: Double, metrics: inout FleetMetrics, clock: LiveClock) throws -> LiveKeyTable {
+                      tuningFactor: Double, metrics: inout FleetMetrics, clock: LiveClock,
+                      auditing: Bool = false) throws -> LiveKeyTable {
         let now = clock.now()
         var t = LiveKeyTable(keying: keying)
         let groupNames = metrics.groups.map(\.name)
@@ -92,7 +90,8 @@ struct LiveKeyTable: Sendable {
             let mk = metrics.addKey(name, group: groupOf(members), capacity: config.capacity,
                                     refillPerSecond: config.refill.perSecond, at: now,
                                     series: t.keys.count < SimCore.chartedKeys)
-            t.keys.append(LiveKey(name: name, configuration: config, metricsKey: mk, isParent: false, parent: parent, clock: clock))
+            t.keys.append(LiveKey(name: name, configuration: config, metricsKey: mk, isParent: false, parent: parent, clock: clock,
+                                  auditing: auditing))
             t.baseRefill.append(spec.refillPerSecond)
             return t.keys.count - 1
         }
@@ -120,7 +119,8 @@ struct LiveKeyTable: Sendable {
             let config = try limits.parent.configuration().scaled(refill: tuningFactor)
             let firstParentMetric = metrics.keys.count + clients.count
             let parentKeys = parents.indices.map { p in
-                LiveKey(name: parents[p].name, configuration: config, metricsKey: firstParentMetric + p, isParent: true, parent: nil, clock: clock)
+                LiveKey(name: parents[p].name, configuration: config, metricsKey: firstParentMetric + p, isParent: true, parent: nil, clock: clock,
+                        auditing: auditing)
             }
             var parentOf = Array(repeating: 0, count: clients.count)
             for (p, members) in parents.map(\.members).enumerated() { for c in members { parentOf[c] = p } }
