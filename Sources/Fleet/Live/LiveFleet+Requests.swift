@@ -246,6 +246,8 @@ extension LiveFleet {
     /// `acquire` on one bucket, with the deadline when the client has one.
     private func acquire(_ key: LiveKey, _ cost: RequestCost, deadline: Int64) async -> Acquired {
         let replans = key.replans.load(ordering: .sequentiallyConsistent)
+        let entry = key.enter()
+        defer { key.leave(entry) }
         do {
             let a = deadline == .max
                 ? try await key.bucket.acquire(cost.tokens)

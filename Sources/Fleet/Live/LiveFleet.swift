@@ -19,11 +19,12 @@ import TokenBucket
 /// does nothing: real time runs; there is no speed other than ×1).
 ///
 /// ## Tasks
-/// All work runs as child tasks of one discarding task group owned by the fleet: one sender per
+/// All work runs as tasks registered with the fleet (``TaskRegistry``): one sender per
 /// open-loop client (it sleeps until each arrival from the client's seeded generator and starts
 /// a task per request), `concurrency` senders per closed-loop client (each sends, waits for the
 /// answer, thinks, sends again), a sampler for the charts and, if the scenario has one, the
-/// tuning controller. ``shutdown()`` and ``stop()`` cancel the group and wait for it to finish.
+/// tuning controller. ``shutdown()`` and ``stop()`` cancel them all (the waiters of each bucket
+/// latest first, which the library does cheaply) and wait until every one has returned.
 ///
 /// ## Semantics
 /// - **Waiting**: a request is counted as waiting on its key while its task is inside
@@ -68,13 +69,9 @@ public final class LiveFleet: FleetDriver, Sendable {
     let tenants: [String]
     let book: Mutex<Book>
     let gate = PauseGate()
-    /// Tasks of this fleet running now (senders, requests, sampler, tuner).
-    let running = Atomic<Int>(0)
-    private let jobs: AsyncStream<Job>.Continuation
-    private let root: Task<Void, Never>
+    /// Every task of this fleet (senders, requests, sampler, tuner).
+    let tasks = TaskRegistry()
     private let stopped = Atomic<Bool>(false)
-
-    typealias Job = @Sendable () async -> Void
 
     /// Time zero comes this long after `init`, once the senders are started (they sleep until
     /// their first arrival), so a scenario's first arrivals are on time.
@@ -140,14 +137,6 @@ public final class LiveFleet: FleetDriver, Sendable {
                           rng: (0..<n).map { Xoshiro256(seed: seed, stream: UInt64($0 + 1)) },
                           enabled: Array(repeating: true, count: n), epoch: Array(repeating: 0, count: n),
                           senders: Array(repeating: 0, count: n)))
-        let (stream, continuation) = AsyncStream<Job>.makeStream()
-        jobs = continuation
-        root = Task {
-            await withDiscardingTaskGroup { group in
-                for await job in stream { group.addTask { await job() } }
-                group.cancelAll()
-            }
-        }
         for c in clients.indices { startSenders(c) }
         spawn { [self] in await sampler() }
         if let t = scenario.tuning { spawn { [self] in await tuner(t) } }
@@ -158,15 +147,8 @@ public final class LiveFleet: FleetDriver, Sendable {
         try self.init(scenario: try Scenario.resolve(options), seed: options.seed, window: window)
     }
 
-    /// Runs `job` as a child task of the fleet's group (dropped after shutdown, and so is a job
-    /// still queued for the group when it is cancelled: such a job never starts).
-    func spawn(_ job: @escaping Job) {
-        jobs.yield { [self] in
-            running.add(1, ordering: .relaxed)
-            await job()
-            running.subtract(1, ordering: .relaxed)
-        }
-    }
+    /// Runs `job` as a task of the fleet (nothing after shutdown).
+    func spawn(_ job: @escaping @Sendable () async -> Void) { tasks.spawn(job) }
 
     /// Real time since the fleet started.
     public var now: Nanoseconds { clock.now() }
@@ -175,7 +157,7 @@ public final class LiveFleet: FleetDriver, Sendable {
     public var startedAt: ContinuousClock.Instant { clock.origin }
 
     /// Tasks of this fleet still running (0 after ``stop()`` or ``shutdown()``).
-    public var runningTasks: Int { running.load(ordering: .relaxed) }
+    public var runningTasks: Int { tasks.count }
 
     // MARK: FleetDriver
 
@@ -191,22 +173,23 @@ public final class LiveFleet: FleetDriver, Sendable {
     public func shutdown() {
         cancelAll()
         let done = DispatchSemaphore(value: 0)
-        let root = self.root
-        Task.detached { await root.value; done.signal() }
+        let tasks = self.tasks
+        Task.detached { await tasks.drained(); done.signal() }
         done.wait()
     }
 
     /// Cancels every task and waits until all have finished. Idempotent.
     public func stop() async {
         cancelAll()
-        await root.value
+        await tasks.drained()
     }
 
+    /// Cancels the tasks waiting in each bucket latest first (each such cancellation is O(1) in
+    /// the library; head first it is O(waiters behind)), then every other task.
     private func cancelAll() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
         gate.setPaused(false)
-        jobs.finish()
-        root.cancel()
+        tasks.stop(cancellingFirst: allKeys.flatMap { $0.waitersLatestFirst() })
     }
 
     /// Every bucket the fleet has made (current keying first, then parked ones), for checks.

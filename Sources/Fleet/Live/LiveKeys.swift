@@ -25,6 +25,32 @@ final class LiveKey: Sendable {
         var admissions: [(at: Nanoseconds, units: Int64)] = []
     }
 
+    /// Tasks inside this bucket's `acquire`, by order of entry: shutdown cancels the latest first.
+    private let waiting = Mutex(WaitList())
+
+    private struct WaitList {
+        var next: UInt64 = 0
+        /// Entry number → registered task id.
+        var entries: [UInt64: UInt64] = [:]
+    }
+
+    /// Notes that the current task enters `acquire`; pass the result to ``leave(_:)``.
+    func enter() -> UInt64 {
+        let task = TaskRegistry.currentID
+        return waiting.withLock { w in
+            w.next &+= 1
+            w.entries[w.next] = task
+            return w.next
+        }
+    }
+
+    func leave(_ entry: UInt64) { _ = waiting.withLock { $0.entries.removeValue(forKey: entry) } }
+
+    /// Ids of the tasks waiting here, latest entry first.
+    func waitersLatestFirst() -> [UInt64] {
+        waiting.withLock { w in w.entries.sorted { $0.key > $1.key }.map(\.value) }
+    }
+
     /// The bucket's origin on the fleet's timeline: admission offsets + this = fleet time.
     let origin: Nanoseconds
 
