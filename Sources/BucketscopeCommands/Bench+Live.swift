@@ -7,7 +7,7 @@ import TokenBucket
 /// time: how late the admitted tasks resume after their admission instants (the bucket's one
 /// timer plus the executor), and how many wait at once. Lateness is measured from 1 s on, once
 /// every sender is waiting; the first second (10,000 tasks being created while admissions fall
-/// due) is reported on its own.
+/// due) is reported on its own. Then: how long `stop()` takes to cancel and await all 10,000.
 func liveBenchmarks() async throws -> [BenchResult] {
     let senders = 10_000
     let scenario = Scenario(

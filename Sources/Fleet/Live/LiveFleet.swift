@@ -54,7 +54,8 @@ import TokenBucket
 /// - **Noisy off**: noisy clients send nothing new; their requests already sent finish.
 /// - **Shutdown**: every task is cancelled and awaited. Waiting tasks give their tokens back
 ///   exactly (the library's cancellation), so each bucket holds what it admitted says it should.
-///   The metrics keep the cancelled requests as waiting or in flight at the end.
+///   The metrics keep the cancelled requests as waiting or in flight at the end. Until then
+///   the tasks keep the fleet alive and running: whoever makes one stops it.
 public final class LiveFleet: FleetDriver, Sendable {
     public var mode: FleetMode { .live }
     public var scenarioName: String { scenario.name }
