@@ -228,11 +228,12 @@ extension LiveFleet {
             let admitted = parent.admittedAt(p)
             let inWindow = parentCounted && admitted <= cutoff
             if inWindow {
-                // The user's wait runs from its request at its own bucket to the parent's admission.
-                let requested = key.origin + LiveClock.nanoseconds(admission.requestedAt)
+                // The user's wait is its own bucket's plus its parent's (not the few microseconds
+                // the task runs between the two, nor how late it resumed in between).
+                let wait = LiveClock.nanoseconds(admission.wait + p.wait)
                 book.withLock { b in
                     b.metrics.admitted(key: pmk, group: -1, wait: LiveClock.nanoseconds(p.wait), at: now, wasQueued: true)
-                    b.metrics.admitted(key: mk, group: g, wait: admitted - requested, at: now, wasQueued: true)
+                    b.metrics.admitted(key: mk, group: g, wait: wait, at: now, wasQueued: true)
                     if !admission.isImmediate { b.lateness.record(LiveClock.nanoseconds(admission.lateness)) }
                     if !p.isImmediate { b.lateness.record(LiveClock.nanoseconds(p.lateness)) }
                 }
