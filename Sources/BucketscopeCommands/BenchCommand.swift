@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -39,6 +40,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Run only the benchmarks whose name contains this text.")
     var filter: String?
 
+    @Flag(help: .hidden)
+    var inProcess = false
+
     func run() async throws {
         #if DEBUG
         printError("bench: this is a debug build; build with `swift build -c release` for real figures")
@@ -47,7 +51,8 @@ struct BenchCommand: AsyncParsableCommand {
             print(pad("name", 34) + pad("value", 14, right: true) + "  " + pad("unit", 26) + "goal")
         }
         for bench in Benchmarks.all where filter.map({ bench.name.contains($0) }) ?? true {
-            for result in try await bench.run() {
+            let results = bench.isolated && !inProcess ? try runIsolated(bench.name) : try await bench.run()
+            for result in results {
                 if json {
                     print(result.json)
                 } else {
@@ -56,6 +61,27 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 fflushStdout()
             }
+        }
+    }
+
+    /// Runs one benchmark in a child process (`bench --json --in-process --filter NAME`).
+    private func runIsolated(_ name: String) throws -> [BenchResult] {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        child.arguments = ["bench", "--json", "--in-process", "--filter", name]
+        let pipe = Pipe()
+        child.standardOutput = pipe
+        try child.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+        guard child.terminationStatus == 0 else {
+            throw CommandFailure("bench: \(name) failed in its child process (status \(child.terminationStatus))")
+        }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let n = object["name"] as? String, let v = object["value"] as? Double, let u = object["unit"] as? String
+            else { return nil }
+            return BenchResult(name: n, value: v, unit: u, goal: Benchmarks.goals[n] ?? "")
         }
     }
 
@@ -70,6 +96,9 @@ func fflushStdout() { fflush(nil) }
 /// A named group of measurements.
 struct Benchmark: Sendable {
     var name: String
+    /// Memory figures run in a fresh child process, so earlier benchmarks' heap does not
+    /// hide or inflate them.
+    var isolated = false
     var run: @Sendable () async throws -> [BenchResult]
 }
 

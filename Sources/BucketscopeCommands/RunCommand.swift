@@ -16,28 +16,32 @@ struct RunCommand: AsyncParsableCommand {
             Examples:
               bucketscope run --scenario noisy-neighbor --keying shared --format json
               bucketscope run --scenario scenarios/burst.toml --duration 10m --seed 7
+              bucketscope run --live --duration 10s     (real tasks on real buckets, 10 s of real time)
             """)
 
-    @Option(help: "A built-in scenario name (see `bucketscope scenarios`) or a path to a TOML file.")
+    @Option(parsing: .unconditional, help: "A built-in scenario name (see `bucketscope scenarios`) or a path to a TOML file.")
     var scenario: String = "noisy-neighbor"
 
-    @Option(help: "Keying strategy: shared, per-user, per-tenant or hierarchical (default: the scenario's).")
+    @Option(parsing: .unconditional, help: "Keying strategy: shared, per-user, per-tenant or hierarchical (default: the scenario's).")
     var keying: String?
 
-    @Option(help: "Capacity of every client bucket, in tokens (default: the scenario's).")
+    @Option(parsing: .unconditional, help: "Capacity of every client bucket, in tokens (default: the scenario's).")
     var capacity: String?
 
-    @Option(help: "Refill of every client bucket, in tokens per second (default: the scenario's).")
+    @Option(parsing: .unconditional, help: "Refill of every client bucket, in tokens per second (default: the scenario's).")
     var refill: String?
 
-    @Option(help: "Simulated run length, e.g. 90s, 10m, 1h (default: the scenario's, usually 60s).")
+    @Option(parsing: .unconditional, help: "Simulated run length, e.g. 90s, 10m, 1h (default: the scenario's, usually 60s).")
     var duration: String?
 
-    @Option(help: "Random seed; the same seed gives the same report.")
+    @Option(parsing: .unconditional, help: "Random seed; the same seed gives the same report.")
     var seed: String = "1"
 
-    @Option(help: "Report format: table, json or csv.")
+    @Option(parsing: .unconditional, help: "Report format: table, json or csv.")
     var format: String = "table"
+
+    @Flag(help: "Run live: real tasks on the library's async buckets for --duration of real time (report \"mode\": \"live\").")
+    var live = false
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var unrecognized: [String] = []
@@ -52,7 +56,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let output: String
         do {
-            output = try request.execute()
+            output = live ? try await request.executeLive() : try request.execute()
         } catch {
             Self.fail(error)
         }
@@ -63,5 +67,22 @@ struct RunCommand: AsyncParsableCommand {
     static func fail(_ error: any Error) -> Never {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         Foundation.exit(2)
+    }
+}
+
+extension RunRequest {
+    /// Runs the scenario live for the duration in real time, stops every task, renders the report.
+    func executeLive() async throws -> String {
+        let scenario = try Scenario.resolve(options)
+        let length = duration ?? scenario.duration
+        let fleet = try LiveFleet(scenario: scenario, seed: options.seed, window: length)
+        try? await Task.sleep(until: fleet.startedAt.advanced(by: .nanoseconds(length)), clock: .continuous)
+        await fleet.stop()
+        let report = fleet.report(duration: length)
+        switch format {
+        case .json: return report.json() + "\n"
+        case .table: return report.table()
+        case .csv: return report.csv()
+        }
     }
 }

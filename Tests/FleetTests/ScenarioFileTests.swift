@@ -70,4 +70,106 @@ import Testing
         #expect(s.upstream == UpstreamSpec())
         #expect(s.tuning == nil)
     }
+
+    @Test func everyDocumentedFieldIsRead() throws {
+        let toml = """
+            name = "all"
+            description = "every field"
+            keying = "hierarchical"
+            duration = "2m30s"
+
+            [limits]
+            capacity = 5
+            refill = 1.5
+            [limits.per_tenant]
+            capacity = 50
+            refill = 10
+            [limits.shared]
+            capacity = 100
+            [limits.parent]
+            scope = "global"
+            refill = 20
+
+            [upstream]
+            name = "p"
+            preset = "anthropic-sonnet-tier1"
+            rpm = 60
+            tpm = 1000
+            ttft = [0.8, 1.8]
+            tokens_per_s = 90
+
+            [tuning]
+            window = "30s"
+            threshold = 0.05
+            cut = 0.5
+            raise = 0
+
+            [[clients]]
+            name = "a"
+            group = "g"
+            tenant = "t"
+            count = 3
+            arrival = "on-off"
+            rate = 4
+            on = "1s"
+            off = "500ms"
+            cost = "code"
+            retry = "fixed"
+            retries = 5
+            retry_delay = "250ms"
+            deadline = "9s"
+            noisy = true
+
+            [[clients]]
+            name = "b"
+            arrival = "closed-loop"
+            concurrency = 7
+            think = "100ms"
+            cost = 2.5
+            retry = "sdk"
+            backoff_base = "1s"
+            backoff_cap = "4s"
+            honour_retry_after = false
+
+            [[clients]]
+            name = "c"
+            arrival = "ramp"
+            from = 1
+            to = 3
+            over = "1m"
+            retry = "none"
+
+            [[clients]]
+            name = "d"
+            arrival = "steady"
+            rate = 2
+            cost = "conversation"
+            """
+        let s = try Scenario.parse(toml: toml, file: "all.toml")
+        #expect(s.name == "all")
+        #expect(s.description == "every field")
+        #expect(s.keying == .hierarchical)
+        #expect(s.duration == 150 * second)
+        #expect(s.limits == ClientLimits(perUser: BucketSpec(capacity: 5, refillPerSecond: 1.5),
+                                         perTenant: BucketSpec(capacity: 50, refillPerSecond: 10),
+                                         shared: BucketSpec(capacity: 100, refillPerSecond: 1.5),
+                                         parentScope: .global, parent: BucketSpec(capacity: 100, refillPerSecond: 20)))
+        #expect(s.upstream == UpstreamSpec(name: "p", limits: UpstreamLimits(requestsPerMinute: 60, tokensPerMinute: 1000,
+                                                                             inputTokensPerMinute: 30_000, outputTokensPerMinute: 8_000,
+                                                                             burstPerSecond: true),
+                                           ttft: 0.8...1.8, tokensPerSecond: 90...90))
+        #expect(s.tuning == TuningSpec(window: 30 * second, threshold: 0.05, cut: 0.5, raise: nil))
+        #expect(s.clients == [
+            ClientSpec(name: "a", group: "g", tenant: "t", count: 3, arrival: .onOff(rate: 4, on: second, off: 500 * millisecond),
+                       cost: .llm(.code), retry: .fixed(delay: 250 * millisecond, maxRetries: 5), deadline: 9 * second, noisy: true),
+            ClientSpec(name: "b", group: "b", arrival: .closedLoop(concurrency: 7, think: 100 * millisecond), cost: .fixed(2.5),
+                       retry: .exponential(maxRetries: 2, base: second, cap: 4 * second, honourRetryAfter: false)),
+            ClientSpec(name: "c", group: "c", arrival: .ramp(from: 1, to: 3, over: 60 * second), retry: .none),
+            ClientSpec(name: "d", group: "d", arrival: .steady(rate: 2), cost: .llm(.conversation)),
+        ])
+        let sim = try Simulation(scenario: s, seed: 1)
+        sim.run(until: s.duration)
+        #expect(conservationFailures(sim.metrics) == [])
+        #expect(sim.report().groups.allSatisfy { $0.requests > 0 })
+    }
 }

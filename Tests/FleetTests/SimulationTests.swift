@@ -69,6 +69,17 @@ import TokenBucket
         #expect(sim.metrics.keys.contains { $0.moved > 0 })
     }
 
+    @Test func aRequeuedWaiterIsCountedOnceInItsGroup() throws {
+        let sim = try run("noisy-neighbor", for: 20 * second)
+        try sim.apply(.setKeying(.shared))
+        sim.run(until: 40 * second)
+        try sim.apply(.setKeying(.perUser))
+        sim.run(until: 60 * second)
+        let m = sim.metrics
+        let keyArrivals = m.keys.reduce(0) { $0 + $1.requests - $1.moved }
+        #expect(m.groups.reduce(0) { $0 + $1.requests } == keyArrivals)
+    }
+
     @Test func waitersMovedOnASwitchKeepTheirOriginalArrival() throws {
         let sim = try run("noisy-neighbor", for: 30 * second)
         let before = sim.snapshot().keys.first { $0.key == "noisy" }!

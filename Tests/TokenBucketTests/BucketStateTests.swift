@@ -1,7 +1,6 @@
 import Testing
 @testable import TokenBucket
 
-let second: Nanoseconds = 1_000_000_000
 
 @Suite("BucketState basics")
 struct BucketStateTests {

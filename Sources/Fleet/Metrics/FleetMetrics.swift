@@ -58,7 +58,7 @@ public struct FleetMetrics: Sendable {
         public var timedOut = 0
         public var upstream429 = 0
         public var waits = WaitRecorder()
-        var intervalWaits = WaitRecorder()
+        var intervalWaits = IntervalWaits()
         var admittedInInterval = 0
         var throughputSeries: RingSeries
         var p99Series: RingSeries
@@ -79,15 +79,9 @@ public struct FleetMetrics: Sendable {
     public private(set) var upstream = UpstreamRecord()
     private var lastGroupSample: Int64 = 0
 
-    /// Keys that keep time series: the first this many registered. A dashboard shows a few dozen;
-    /// a fleet of 10,000 per-user keys keeps counters and percentiles for all of them but charts
-    /// for these only, so memory and the cost of sampling stay bounded.
-    public let seriesKeyLimit: Int
-
-    public init(sampleInterval: Nanoseconds = 500_000_000, seriesLength: Int = 120, seriesKeyLimit: Int = 256) {
+    public init(sampleInterval: Nanoseconds = 500_000_000, seriesLength: Int = 120) {
         self.sampleInterval = sampleInterval
         self.seriesLength = seriesLength
-        self.seriesKeyLimit = seriesKeyLimit
     }
 
     // MARK: Registration
@@ -99,12 +93,17 @@ public struct FleetMetrics: Sendable {
     }
 
     /// Registers a key (bucket) at `now` (its series start there).
-    public mutating func addKey(_ name: String, group: String, capacity: Double, refillPerSecond: Double, at now: Nanoseconds = 0) -> Int {
-        let n = keys.count < seriesKeyLimit ? seriesLength : 1
+    ///
+    /// `series: false` keeps counters and percentiles but no time series: a fleet of 10,000
+    /// per-user keys charts only the first few hundred (a dashboard shows a few dozen), so memory
+    /// and the cost of sampling stay bounded.
+    public mutating func addKey(_ name: String, group: String, capacity: Double, refillPerSecond: Double,
+                                at now: Nanoseconds = 0, series: Bool = true) -> Int {
+        let n = series ? seriesLength : 1
         var r = KeyRecord(name: name, group: group, capacity: capacity, refillPerSecond: refillPerSecond,
                           admittedPerSecond: RingSeries(capacity: n), tokenSeries: RingSeries(capacity: n),
                           queueSeries: RingSeries(capacity: n))
-        r.hasSeries = keys.count < seriesKeyLimit
+        r.hasSeries = series
         r.lastSample = r.hasSeries ? now / sampleInterval : .max
         keys.append(r)
         return keys.count - 1
@@ -152,6 +151,12 @@ public struct FleetMetrics: Sendable {
         if group >= 0 { groups[group].rejected &+= 1 }
     }
 
+    /// Undoes ``enqueued(key:)`` for a request refused after all: live mode counts a request as
+    /// waiting while its task is inside the bucket's `acquire`, and learns only from the answer
+    /// that it was refused at once (record that with ``rejected(key:group:)``).
+    @inline(__always)
+    public mutating func dequeued(key: Int) { keys[key].waiting &-= 1 }
+
     /// Gave up while waiting (its deadline passed after a re-plan).
     public mutating func timedOut(key: Int, group: Int, wasQueued: Bool) {
         if wasQueued { keys[key].waiting &-= 1 }
@@ -189,26 +194,32 @@ public struct FleetMetrics: Sendable {
     @inline(__always)
     public func needsCatchUp(key: Int, at now: Nanoseconds) -> Bool { now / sampleInterval > keys[key].lastSample }
 
-    /// Writes the key's samples for every boundary up to `now`, reading the bucket's level at each
-    /// boundary through `tokens`. Call it before changing the key's bucket or queue at `now`.
-    /// - Complexity: O(min(boundaries passed, seriesLength)).
+    /// Writes the key's samples for every boundary up to `now`. `balance` reads the bucket's
+    /// level (negative when in debt) at the first boundary passed; later boundaries follow from
+    /// the key's refill and capacity, since nothing touched the bucket in between. Call it
+    /// before changing the key's bucket or queue at `now`.
+    /// - Complexity: O(min(boundaries passed, seriesLength)), one `balance` read.
     @inline(__always)
-    public mutating func catchUp(key: Int, to now: Nanoseconds, tokens: (Nanoseconds) -> Double) {
+    public mutating func catchUp(key: Int, to now: Nanoseconds, balance: (Nanoseconds) -> Double) {
         let target = now / sampleInterval
         let last = keys[key].lastSample
         guard target > last else { return }
-        catchUpSlow(key: key, from: last, to: target, tokens: tokens)
+        catchUpSlow(key: key, from: last, to: target, balance: balance)
     }
 
-    private mutating func catchUpSlow(key k: Int, from last: Int64, to target: Int64, tokens: (Nanoseconds) -> Double) {
+    private mutating func catchUpSlow(key k: Int, from last: Int64, to target: Int64, balance: (Nanoseconds) -> Double) {
         let perSecond = 1e9 / Double(sampleInterval)
         let first = Swift.max(last + 1, target - Int64(seriesLength) + 1)
         let queue = Double(keys[k].waiting)
         var admittedThen = Double(keys[k].admittedInInterval) * perSecond
         if first > last + 1 { admittedThen = 0 }
+        let b0 = balance(first * sampleInterval)
+        let step = keys[k].refillPerSecond / perSecond
+        let cap = keys[k].capacity
         for i in first...target {
+            let level = Swift.min(cap, b0 + step * Double(i - first))
             keys[k].admittedPerSecond.append(admittedThen)
-            keys[k].tokenSeries.append(tokens(i * sampleInterval))
+            keys[k].tokenSeries.append(Swift.max(0, level))
             keys[k].queueSeries.append(queue)
             admittedThen = 0
         }

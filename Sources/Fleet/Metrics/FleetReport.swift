@@ -161,7 +161,7 @@ public struct FleetReport: Sendable, Equatable {
 
     public func table() -> String {
         var lines: [String] = []
-        lines.append("scenario \(scenario) (\(mode.rawValue)), keying \(keying.rawValue), seed \(seed), \(fmt(durationSeconds)) s simulated in \(format1(wallSeconds, 3)) s")
+        lines.append("scenario \(scenario) (\(mode.rawValue)), keying \(keying.rawValue), seed \(seed), \(fmt(durationSeconds)) s \(mode == .live ? "run live" : "simulated") in \(format1(wallSeconds, 3)) s")
         lines.append("")
         let gh = ["group", "clients", "requests", "admitted", "rejected", "timed out", "429s", "p50 ms", "p90 ms", "p99 ms", "max ms"]
         lines += Self.grid([gh] + groups.map {
@@ -191,7 +191,8 @@ public struct FleetReport: Sendable, Equatable {
         for k in keys {
             rows.append("key,\(Self.csvField(k.key)),\(Self.csvField(k.group)),,\(fmt(k.capacity)),\(fmt(k.refillPerSecond)),\(k.requests),\(k.admitted),\(k.rejected),\(k.timedOut),\(k.upstream429),\(k.maxQueue),\(Self.ms(k.waitMs.p50)),\(Self.ms(k.waitMs.p90)),\(Self.ms(k.waitMs.p99)),\(Self.ms(k.waitMs.max))")
         }
-        rows.append("upstream,\(scenario),,,,,\(upstream.requests),\(upstream.completed),,,\(upstream.status429),,,,,")
+        // The provider's row: requests it received, admitted (not 429), and its 429s.
+        rows.append("upstream,\(Self.csvField(scenario)),,,,,\(upstream.requests),\(upstream.requests - upstream.status429),,,\(upstream.status429),,,,,")
         return rows.joined(separator: "\n") + "\n"
     }
 

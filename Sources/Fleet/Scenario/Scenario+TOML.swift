@@ -83,16 +83,13 @@ extension Scenario {
         var tuning: TuningSpec?
         if let tr = try r.table("tuning") {
             var t = TuningSpec()
-            if try tr.bool("enabled") == false {
-                tuning = nil
-            } else {
-                t.window = try tr.duration("window", positive: true) ?? t.window
-                t.threshold = try tr.number("threshold", min: 0, max: 1) ?? t.threshold
-                t.cut = try tr.number("cut", min: 0, max: 1, exclusive: true) ?? t.cut
-                if let up = try tr.number("raise", min: 0, max: 10) { t.raise = up == 0 ? nil : up }
-                tuning = t
-            }
+            let enabled = try tr.bool("enabled") ?? true
+            t.window = try tr.duration("window", positive: true) ?? t.window
+            t.threshold = try tr.number("threshold", min: 0, max: 1) ?? t.threshold
+            t.cut = try tr.number("cut", min: 0, max: 1, exclusive: true) ?? t.cut
+            if let up = try tr.number("raise", min: 0, max: 10) { t.raise = up == 0 ? nil : up }
             try tr.finish()
+            tuning = enabled ? t : nil
         }
 
         // [[clients]]

@@ -137,10 +137,12 @@ public struct LLMProfile: Sendable, Equatable {
         self.completionMu = completionMu; self.completionSigma = completionSigma
     }
 
-    /// Conversation trace: prompt median 1,020 (p90 2,734), completion median 129 (p90 424).
+    /// Conversation trace. The fit's prompt median is e^6.63 ≈ 757, p90 ≈ 2,690 (the trace's own:
+    /// 1,020 and 2,734); completion median ≈ 151, p90 ≈ 455 (trace: 129 and 424, bimodal).
     public static let conversation = LLMProfile(name: "conversation", promptMu: 6.63, promptSigma: 0.99,
                                                 completionMu: 5.02, completionSigma: 0.86)
-    /// Code trace: prompt median 1,469 (p90 5,188), completion median 13 (p90 55).
+    /// Code trace. Fit: prompt median ≈ 1,097, p90 ≈ 6,270 (trace: 1,469 and 5,188); completion
+    /// median ≈ 16, p90 ≈ 48 (trace: 13 and 55).
     public static let code = LLMProfile(name: "code", promptMu: 7.00, promptSigma: 1.36,
                                         completionMu: 2.79, completionSigma: 0.85)
 }

@@ -13,6 +13,9 @@ import TokenBucket
 extension SimCore {
     // MARK: Tables
 
+    /// Keys per keying strategy that keep time series (parents always do).
+    static let chartedKeys = 256
+
     mutating func buildTable(_ keying: Keying) throws -> KeyTable {
         var t = KeyTable(keying: keying)
         let groupNames = metrics.groups.map(\.name)
@@ -22,8 +25,10 @@ extension SimCore {
         }
         func addKey(_ name: String, _ spec: BucketSpec, members: [Int], parent: Bool) throws -> Int32 {
             let config = try spec.configuration().scaled(refill: tuningFactor)
+            // Charts for the first 256 keys of each strategy, and for every parent.
             let mk = metrics.addKey(name, group: groupOf(members), capacity: config.capacity,
-                                    refillPerSecond: config.refill.perSecond, at: now)
+                                    refillPerSecond: config.refill.perSecond, at: now,
+                                    series: parent || t.keys.count < Self.chartedKeys)
             let b = BucketState(config)
             t.keys.append(LimiterKey(name: name, bucket: b, capacityUnits: TokenUnits.units(config.capacity),
                                      baseRefill: spec.refillPerSecond, metricsKey: mk, isParent: parent))
@@ -67,7 +72,7 @@ extension SimCore {
         let mk = table.keys[Int(k)].metricsKey
         guard metrics.needsCatchUp(key: mk, at: now) else { return }
         let b = table.keys[Int(k)].bucket
-        metrics.catchUp(key: mk, to: now) { b.tokens(at: $0) }
+        metrics.catchUp(key: mk, to: now) { b.balance(at: $0) }
     }
 
     // MARK: Admission
@@ -92,9 +97,16 @@ extension SimCore {
         }
         catchUp(k)
         let mk = table.keys[ki].metricsKey
-        metrics.arrived(key: mk, group: group)
+        // A waiter re-queued by a keying switch is new to this key but not to its group.
+        metrics.arrived(key: mk, group: requeue ? -1 : group)
         let units = requests[s].costUnits
         var refuse = units > table.keys[ki].capacityUnits || (p >= 0 && units > table.keys[Int(p)].capacityUnits)
+        // The common case first: tokens there and nobody queued (no division, no reservation).
+        if !refuse, table.keys[ki].bucket.tryAcquire(units: units, at: now) {
+            requests[s].reservation = nil
+            passChild(slot)
+            return
+        }
         let deadline = requests[s].deadline
         if !refuse, deadline != .max, table.keys[ki].bucket.admissionTime(units: units, at: now) > deadline {
             refuse = true
@@ -129,6 +141,10 @@ extension SimCore {
         metrics.arrived(key: pmk, group: -1)
         requests[s].parentStart = now
         let units = requests[s].costUnits
+        if table.keys[pi].bucket.tryAcquire(units: units, at: now) {
+            admitFinally(slot)
+            return
+        }
         let deadline = requests[s].deadline
         if deadline != .max, table.keys[pi].bucket.admissionTime(units: units, at: now) > deadline {
             metrics.rejected(key: pmk, group: -1)

@@ -19,20 +19,26 @@ extension SimCore {
         let c = Int(requests[s].client)
         let group = Int(clients[c].group)
         let mk = table.keys[Int(requests[s].childKey)].metricsKey
-        var admitAt = now
-        var never = false
-        for i in upstreamDims.indices {
-            let u = upstreamUnits(upstreamDims[i].kind, s)
-            if u > upstreamDims[i].capacityUnits { never = true; continue }
-            let t = upstreamDims[i].bucket.admissionTime(units: u, at: now)
-            if t > admitAt { admitAt = t }
-        }
         windowRequests &+= 1
         let tokens = Double(requests[s].prompt + requests[s].completion)
-        if !never && admitAt == now {
+        // Every dimension admits now, or none is touched: try on copies, commit all together.
+        var admitted = true
+        switch upstreamDims.count {
+        case 0: break
+        case 1:
+            admitted = upstreamDims[0].bucket.tryAcquire(units: upstreamUnits(upstreamDims[0].kind, s), at: now)
+        default:
             for i in upstreamDims.indices {
-                _ = upstreamDims[i].bucket.tryAcquire(units: upstreamUnits(upstreamDims[i].kind, s), at: now)
+                var trial = upstreamDims[i].bucket
+                if !trial.tryAcquire(units: upstreamUnits(upstreamDims[i].kind, s), at: now) { admitted = false; break }
             }
+            if admitted {
+                for i in upstreamDims.indices {
+                    _ = upstreamDims[i].bucket.tryAcquire(units: upstreamUnits(upstreamDims[i].kind, s), at: now)
+                }
+            }
+        }
+        if admitted {
             metrics.upstreamAnswered(key: mk, group: group, tokens: tokens, status429: false, at: now)
             metrics.upstreamInFlight(1)
             requests[s].phase = .upstream
@@ -43,6 +49,14 @@ extension SimCore {
             }
             events.push(now + Int64(latency * 1e9), .done, slot, requests[s].gen)
             return
+        }
+        var admitAt = now
+        var never = false
+        for i in upstreamDims.indices {
+            let u = upstreamUnits(upstreamDims[i].kind, s)
+            if u > upstreamDims[i].capacityUnits { never = true; continue }
+            let t = upstreamDims[i].bucket.admissionTime(units: u, at: now)
+            if t > admitAt { admitAt = t }
         }
         // 429. Retry-After as `retry-after-ms` would carry it: the wait until every dimension
         // admits, rounded up to a whole millisecond; none when the request can never fit.

@@ -1,0 +1,108 @@
+import TokenBucket
+
+// What a client draws from its seeded generator — when it sends, what a request costs, how long
+// it backs off after a 429 — as plain functions of the generator, so live mode draws exactly
+// the numbers the simulator draws (`SimCore+Clients.swift`, `SimCore+Upstream.swift`; the
+// `ClientDrawsMatchTheSimulator` tests pin the two together, draw for draw).
+
+extension Arrival {
+    /// The next open-loop arrival after `t` (nil for closed loop), as `SimCore.nextArrival`.
+    /// `phase` is the on/off cycle's offset (drawn once, by ``firstArrival(at:rng:phase:)``).
+    func next(after t: Int64, phase: Int64, rng: inout Xoshiro256) -> Int64? {
+        switch self {
+        case .steady(let rate):
+            return t + Swift.max(1, Int64((1e9 / rate).rounded()))
+        case .poisson(let rate):
+            return t + Swift.max(1, Int64(rng.exponential(rate: rate) * 1e9))
+        case let .onOff(rate, on, off):
+            let cycle = on + off
+            var from = t
+            while true {
+                let pos = (from + phase) % cycle
+                if pos >= on {   // in the off part: jump to the next on start
+                    from += cycle - pos
+                    continue
+                }
+                let next = from + Swift.max(1, Int64(rng.exponential(rate: rate) * 1e9))
+                let onEnd = from + (on - pos)
+                if next < onEnd { return next }
+                from = onEnd   // memoryless: restart the draw at the next on period
+            }
+        case let .ramp(from, to, over):
+            let f = Swift.min(1, Double(t) / Double(over))
+            let rate = Swift.max(1e-3, from + (to - from) * f)
+            return t + Swift.max(1, Int64(rng.exponential(rate: rate) * 1e9))
+        case .closedLoop:
+            return nil
+        }
+    }
+
+    /// The first arrival of an open-loop client starting at `now`, as `SimCore.scheduleFirstArrivals`
+    /// draws it (setting `phase` for on/off); nil for closed loop (see ``closedLoopStagger(at:rng:)``).
+    func firstArrival(at now: Int64, rng: inout Xoshiro256, phase: inout Int64) -> Int64? {
+        switch self {
+        case .closedLoop:
+            return nil
+        case .steady(let rate):
+            return now + Int64(rng.nextUnit() * (1e9 / rate))
+        case let .onOff(_, on, off):
+            phase = Int64(rng.nextUnit() * Double(on + off))
+            return next(after: now, phase: phase, rng: &rng)
+        case .poisson, .ramp:
+            return next(after: now, phase: phase, rng: &rng)
+        }
+    }
+
+    /// When one closed-loop sender starts: within 10 ms of `now`, so a loop does not start as
+    /// one burst.
+    static func closedLoopStagger(at now: Int64, rng: inout Xoshiro256) -> Int64 {
+        now + Int64(rng.nextUnit() * 10_000_000)
+    }
+}
+
+/// One request's cost: nano-tokens at the client bucket, prompt and completion tokens upstream.
+struct RequestCost: Sendable, Equatable {
+    var units: Int64
+    var prompt: Int32
+    var completion: Int32
+
+    /// The cost at the client bucket, in tokens.
+    var tokens: Double { TokenUnits.tokens(units) }
+}
+
+extension CostModel {
+    /// Draws one request's cost, as `SimCore.startRequest` does.
+    func draw(rng: inout Xoshiro256) -> RequestCost {
+        switch self {
+        case .request:
+            return RequestCost(units: TokenUnits.perToken, prompt: 1, completion: 0)
+        case .fixed(let x):
+            return RequestCost(units: TokenUnits.units(x), prompt: Int32(clamping: Int64(x.rounded(.up))), completion: 0)
+        case .llm(let p):
+            let prompt = Int32(Swift.min(1_000_000, Swift.max(1, rng.lognormal(mu: p.promptMu, sigma: p.promptSigma).rounded())))
+            let completion = Int32(Swift.min(1_000_000, Swift.max(1, rng.lognormal(mu: p.completionMu, sigma: p.completionSigma).rounded())))
+            return RequestCost(units: Int64(prompt + completion) * TokenUnits.perToken, prompt: prompt, completion: completion)
+        }
+    }
+
+    var streams: Bool { if case .llm = self { return true } else { return false } }
+}
+
+extension RetryPolicy {
+    /// How long to wait before retry number `attempt + 1` after a 429 (nil: give up), as
+    /// `SimCore.handle429`: Retry-After when honoured and at most 60 s, else capped exponential
+    /// backoff with jitter U[0.75, 1].
+    func delay(attempt n: Int32, retryAfter: Int64?, rng: inout Xoshiro256) -> Int64? {
+        switch self {
+        case .none:
+            return nil
+        case let .fixed(d, maxRetries):
+            return n < maxRetries ? d : nil
+        case let .exponential(maxRetries, base, cap, honour):
+            guard n < maxRetries else { return nil }
+            if honour, let ra = retryAfter, ra > 0, ra <= 60_000_000_000 { return ra }
+            let backoff = Swift.min(Double(base) * Double(1 << Swift.min(Int(n), 30)), Double(cap))
+            return Int64(backoff * rng.uniform(0.75, 1))
+        }
+    }
+}
