@@ -98,7 +98,10 @@ public final class DashboardRunner {
                 dirty = false
             }
             let now = clock.now()
-            let timeout = state.paused ? 250 : Int(max(0, nextFrame - now) / 1_000_000)
+            // Paused, the simulator stands still: wait for keys only. Live mode keeps drawing,
+            // because requests already sent still finish while arrivals are paused.
+            let idle = state.paused && state.mode == .simulated
+            let timeout = idle ? 250 : Int(max(0, nextFrame - now) / 1_000_000)
             if let input = backend.nextInput(timeoutMilliseconds: timeout) {
                 dirty = true
                 if case let .key(key) = input {
@@ -117,12 +120,12 @@ public final class DashboardRunner {
                 shownMessage = nil
                 dirty = true
             }
-            if state.paused {
+            if idle {
                 lastAdvance = after // resuming must not replay the paused time
             } else if after >= nextFrame {
                 let gap = min(after - lastAdvance, DashboardRunner.maximumFrameGap)
                 let dt = Nanoseconds((Double(gap) * state.speed).rounded())
-                if dt > 0 { driver.advance(by: dt) }
+                if dt > 0, !state.paused { driver.advance(by: dt) }
                 lastAdvance = after
                 nextFrame = after + frameNanoseconds
                 dirty = true
