@@ -259,6 +259,16 @@ import TokenBucket
         #expect(sim.snapshot().keys.first { $0.key == "noisy" }!.waiters > 50)
     }
 
+    @Test(arguments: ProviderPreset.all.map(\.name))
+    func everyLibraryPresetTheDashboardOffersApplies(name: String) throws {
+        let sim = try run("noisy-neighbor", for: 2 * second)
+        try sim.apply(.applyPreset(name))
+        let snap = sim.snapshot()
+        #expect(snap.upstream.requestsPerMinute == ProviderPreset.named(name)!.upstream.requestsPerMinute)
+        sim.advance(by: 5 * second)
+        #expect(conservationFailures(sim.metrics).isEmpty)
+    }
+
     @Test func applyPresetSizesBucketsAt80PercentOfTheProvider() throws {
         let sim = try run("noisy-neighbor", for: 5 * second)
         try sim.apply(.applyPreset("openai-gpt-4o-tier1"))
