@@ -8,7 +8,7 @@ import TerminalUI
 struct DashboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dashboard",
-        abstract: "Watch a fleet of token buckets live and tune them (the default command).",
+        abstract: "Watch a fleet of token buckets and tune it while it runs (the default command).",
         discussion: "Press ? in the dashboard for its keys. Needs a terminal; for scripts use `bucketscope run`.")
 
     @Option(help: "Built-in scenario name or path to a scenario TOML file.")
@@ -23,40 +23,56 @@ struct DashboardCommand: AsyncParsableCommand {
     var refill: String?
     @Option(help: "Theme name (see `bucketscope themes`) or path to a btop-style .theme file.")
     var theme = "default"
-    @Option(help: "Simulated seconds per real second, 0.1 to 1000.")
-    var speed = "1"
+    @Option(help: "Simulated seconds per real second, 0.1 to 1000 (default 1; live mode runs at 1).")
+    var speed: String?
     @Option(help: "Frames per second, 1 to 120.")
     var fps = "20"
+    @Flag(help: "Run live: real tasks on the library's async buckets and the real clock.")
+    var live = false
 
     func run() async throws {
         let options: DashboardOptions
         let firstDriver: any FleetDriver
         do {
             options = try DashboardOptions.parse(scenario: scenario, keying: keying, seed: seed, capacity: capacity,
-                                                 refill: refill, theme: theme, speed: speed, fps: fps)
-            firstDriver = try DashboardFleet.make(options.fleet)
+                                                 refill: refill, theme: theme, speed: speed, fps: fps, live: live)
+            _ = try Scenario.resolve(options.fleet) // a bad scenario is a flag error, terminal or not
+            guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+                StandardError.print("bucketscope: the dashboard needs a terminal (stdin and stdout); for headless output use `bucketscope run`")
+                throw ExitCode(2)
+            }
+            // Made here so a bad scenario is reported before the screen is taken over.
+            firstDriver = try DashboardFleet.make(options.fleet, live: options.live)
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             StandardError.print("bucketscope: \(error)")
             throw ExitCode(2)
         }
         for warning in options.themeWarnings { StandardError.print("bucketscope: \(warning)") }
-        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
-            StandardError.print("bucketscope: the dashboard needs a terminal (stdin and stdout); for headless output use `bucketscope run`")
-            throw ExitCode(2)
+        // The frame loop blocks its thread between frames: give it a thread of its own, so the
+        // cooperative pool stays free for live mode's tasks. Every curses call happens there.
+        let handoff = DriverHandoff(firstDriver)
+        let outcome: Result<Int32?, any Error> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: Result { try DashboardCommand.runDashboard(options, firstDriver: handoff.take()) })
+            }
+            thread.name = "bucketscope-ui"
+            thread.stackSize = 8 << 20
+            thread.start()
         }
-        let signal = try runDashboard(options, firstDriver: firstDriver)
-        if let signal {
+        if let signal = try outcome.get() {
             // Stopped by SIGTERM/SIGHUP/SIGINT: the terminal is restored; end the way the signal would.
             bs_signals_reraise(signal)
         }
     }
 
     /// Runs the dashboard in the terminal; returns the stop signal if one ended it.
-    private func runDashboard(_ options: DashboardOptions, firstDriver: any FleetDriver) throws -> Int32? {
+    private static func runDashboard(_ options: DashboardOptions, firstDriver: any FleetDriver) throws -> Int32? {
         var themes: [String: Theme] = [:]
         for t in ThemeCatalog.builtIn { themes[t.name] = t }
         var names = ThemeCatalog.names
-        if !names.contains(options.theme.name) || themes[options.theme.name] != options.theme {
+        if themes[options.theme.name] != options.theme {
             // A theme file from a path joins the `t` cycle under its own name.
             themes[options.theme.name] = options.theme
             if !names.contains(options.theme.name) { names.insert(options.theme.name, at: 0) }
@@ -67,17 +83,28 @@ struct DashboardCommand: AsyncParsableCommand {
         do {
             terminal = try CursesTerminal.start(environment: ProcessInfo.processInfo.environment)
         } catch {
+            firstDriver.shutdown()
             StandardError.print("bucketscope: \(error)")
             throw ExitCode(2)
         }
         defer { terminal.restore() }
         var pending: (any FleetDriver)? = firstDriver
-        let fleetOptions = options.fleet
         let runner = try DashboardRunner(state: state, themes: themes, framesPerSecond: options.framesPerSecond,
                                          backend: terminal) {
             if let driver = pending { pending = nil; return driver }
-            return try DashboardFleet.make(fleetOptions)
+            return try DashboardFleet.make(options.fleet, live: options.live)
         }
         return runner.run()
+    }
+}
+
+/// Moves the first driver from the command's task to the UI thread. The task never touches it
+/// again after handing it over, so the unchecked sendability holds.
+private final class DriverHandoff: @unchecked Sendable {
+    private var driver: (any FleetDriver)?
+    init(_ driver: any FleetDriver) { self.driver = driver }
+    func take() -> any FleetDriver {
+        defer { driver = nil }
+        return driver!
     }
 }

@@ -3,8 +3,9 @@ import Fleet
 import Foundation
 
 /// The dashboard's flags after checking: every bad value is a message naming the flag.
-struct DashboardOptions {
+struct DashboardOptions: Sendable {
     var fleet: FleetOptions
+    var live: Bool
     var theme: Theme
     var themeWarnings: [ThemeWarning]
     var speed: Double
@@ -15,7 +16,7 @@ struct DashboardOptions {
     }
 
     static func parse(scenario: String, keying: String?, seed: String?, capacity: String?, refill: String?,
-                      theme: String, speed: String, fps: String) throws -> DashboardOptions {
+                      theme: String, speed: String?, fps: String, live: Bool) throws -> DashboardOptions {
         var fleet = FleetOptions(scenario: scenario)
         if let keying {
             guard let k = Keying(rawValue: keying) else {
@@ -29,6 +30,10 @@ struct DashboardOptions {
         }
         fleet.capacity = try capacity.map { try positive($0, flag: "--capacity", unit: "tokens") }
         fleet.refill = try refill.map { try positive($0, flag: "--refill", unit: "tokens per second") }
+        if live, let speed, Double(speed) != 1 {
+            throw Invalid(description: "--speed does not apply to --live: live mode runs in real time (×1), got '\(speed)'")
+        }
+        let speed = speed ?? "1"
         guard let x = Double(speed), x.isFinite, x >= 0.1, x <= 1000 else {
             throw Invalid(description: "--speed must be between 0.1 and 1000 (times real time), got '\(speed)'")
         }
@@ -37,7 +42,8 @@ struct DashboardOptions {
         }
         let loaded: ThemeParser.Result
         do { loaded = try ThemeCatalog.load(theme) } catch { throw Invalid(description: "--theme: \(error)") }
-        return DashboardOptions(fleet: fleet, theme: loaded.theme, themeWarnings: loaded.warnings, speed: x, framesPerSecond: f)
+        return DashboardOptions(fleet: fleet, live: live, theme: loaded.theme, themeWarnings: loaded.warnings, speed: x,
+                                framesPerSecond: f)
     }
 
     static func positive(_ text: String, flag: String, unit: String) throws -> Double {

@@ -15,9 +15,14 @@ public enum Keying: String, CaseIterable, Sendable, Codable {
     case hierarchical
 
     /// The next strategy in the cycle the dashboard's `s` key walks.
+    /// Per-user and shared come first, so one press shows what isolation buys.
     public var next: Keying {
-        let all = Keying.allCases
-        return all[(all.firstIndex(of: self)! + 1) % all.count]
+        switch self {
+        case .perUser: return .shared
+        case .shared: return .perTenant
+        case .perTenant: return .hierarchical
+        case .hierarchical: return .perUser
+        }
     }
 }
 
@@ -94,14 +99,21 @@ public struct GroupSnapshot: Sendable, Equatable {
     public var throughputSeries: [Double]
     /// p99 wait (ms) per sample, oldest first.
     public var p99Series: [Double]
+    /// Requests of this group waiting at a client-side bucket now.
+    public var waiting: Int
+    /// How long the longest-waiting of them has waited so far, in seconds (0 when none). Unlike
+    /// the percentiles, which count admitted requests only, this shows starvation at once.
+    public var oldestWaitSeconds: Double
 
     public init(name: String, clients: Int, requests: Int, admitted: Int, rejected: Int, upstream429: Int,
                 waitMs: WaitPercentiles, throughput: Double, shareOfAdmitted: Double,
-                throughputSeries: [Double] = [], p99Series: [Double] = []) {
+                throughputSeries: [Double] = [], p99Series: [Double] = [], waiting: Int = 0,
+                oldestWaitSeconds: Double = 0) {
         self.name = name; self.clients = clients; self.requests = requests; self.admitted = admitted
         self.rejected = rejected; self.upstream429 = upstream429; self.waitMs = waitMs
         self.throughput = throughput; self.shareOfAdmitted = shareOfAdmitted
         self.throughputSeries = throughputSeries; self.p99Series = p99Series
+        self.waiting = waiting; self.oldestWaitSeconds = oldestWaitSeconds
     }
 }
 

@@ -102,6 +102,16 @@ final class RecordingFleet: FleetDriver {
         #expect(terminal.frames.last?.lines[22].contains("capacity must be <= 1000") == true)
     }
 
+    @Test func statusMessagesExpireAfterFiveSeconds() throws {
+        // ">" shows "speed ×2"; paused waits are 250 ms each: 19 waits = 4.75 s, 21 = 5.25 s.
+        let (early, _, _) = try run([.input(.key(.char(" "))), .input(.key(.char(">")))] + Array(repeating: .wait, count: 19)
+                                    + [.input(.resize)]) // a redraw that changes nothing
+        #expect(early.frames.last?.lines[22].contains("speed ×2") == true)
+        let (late, _, _) = try run([.input(.key(.char(" "))), .input(.key(.char(">")))] + Array(repeating: .wait, count: 21)
+                                        + [.input(.key(.char("q")))])
+        #expect(late.frames.last?.lines[22].trimmingCharacters(in: .whitespaces) == "")
+    }
+
     @Test func resizeRedrawsAtTheNewSizeAndSmallTerminalsGetTheGate() throws {
         let clock = FakeClock()
         let terminal = ScriptedTerminal([], clock: clock)

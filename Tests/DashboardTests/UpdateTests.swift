@@ -77,8 +77,8 @@ import Testing
     }
 
     @Test func sCyclesKeyingAndNTogglesNoisyLoad() {
-        #expect(press([.char("s")]).1 == [.command(.setKeying(.perTenant))])
-        #expect(press([.char("s")], snapshot: Fixtures.snapshot(keying: .hierarchical)).1 == [.command(.setKeying(.shared))])
+        #expect(press([.char("s")]).1 == [.command(.setKeying(.shared))])
+        #expect(press([.char("s")], snapshot: Fixtures.snapshot(keying: .hierarchical)).1 == [.command(.setKeying(.perUser))])
         #expect(press([.char("n")]).1 == [.command(.setNoisy(false))])
         #expect(press([.char("n")], snapshot: Fixtures.snapshot(noisy: false)).1 == [.command(.setNoisy(true))])
     }

@@ -40,6 +40,19 @@ import TokenBucket
         #expect(shared.waitMs.p99 > 20 * max(perUser.waitMs.p99, 1))
     }
 
+    @Test func switchingToSharedShowsQuietClientsWaitingWithinSeconds() throws {
+        let sim = try run("noisy-neighbor", for: 20 * second)
+        let before = sim.snapshot().groups.first { $0.name == "quiet" }!
+        #expect(before.waiting == 0)
+        try sim.apply(.setKeying(.shared))
+        sim.advance(by: 3 * second)
+        let after = sim.snapshot().groups.first { $0.name == "quiet" }!
+        // Percentiles only count admitted requests; the waiting read-out shows the harm at once.
+        #expect(after.waiting > 0)
+        #expect(after.oldestWaitSeconds > 1)
+        #expect(after.oldestWaitSeconds <= 3.001)
+    }
+
     @Test func hierarchicalKeepsQuietUsersIsolatedFromAnotherTenant() throws {
         let r = try run("noisy-neighbor", keying: .hierarchical).report()
         #expect(group(r, "quiet").waitMs.p99 < 1000)
@@ -244,6 +257,16 @@ import TokenBucket
         try sim.apply(.setNoisy(true))
         sim.advance(by: 1 * second)
         #expect(sim.snapshot().keys.first { $0.key == "noisy" }!.waiters > 50)
+    }
+
+    @Test(arguments: ProviderPreset.all.map(\.name))
+    func everyLibraryPresetTheDashboardOffersApplies(name: String) throws {
+        let sim = try run("noisy-neighbor", for: 2 * second)
+        try sim.apply(.applyPreset(name))
+        let snap = sim.snapshot()
+        #expect(snap.upstream.requestsPerMinute == ProviderPreset.named(name)!.upstream.requestsPerMinute)
+        sim.advance(by: 5 * second)
+        #expect(conservationFailures(sim.metrics).isEmpty)
     }
 
     @Test func applyPresetSizesBucketsAt80PercentOfTheProvider() throws {

@@ -56,6 +56,10 @@ public final class DashboardRunner {
     /// Frames drawn, for tests and the idle-CPU check.
     public private(set) var framesDrawn = 0
 
+    /// How long a status message stays (real time): notes 5 s, errors 10 s.
+    static let messageNanoseconds: Int64 = 5_000_000_000
+    static let errorNanoseconds: Int64 = 10_000_000_000
+
     /// Longest real time one frame may advance the simulation (after a stall, e.g. a suspended
     /// process), so the fleet does not leap minutes ahead.
     static let maximumFrameGap: Int64 = 250_000_000
@@ -80,6 +84,8 @@ public final class DashboardRunner {
         var lastAdvance = clock.now()
         var nextFrame = lastAdvance + frameNanoseconds
         var dirty = true
+        var shownMessage: StatusMessage?
+        var shownAt: Int64 = 0
         while !state.quit {
             if let signal = backend.stopSignal { driver.shutdown(); return signal }
             if dirty {
@@ -92,7 +98,10 @@ public final class DashboardRunner {
                 dirty = false
             }
             let now = clock.now()
-            let timeout = state.paused ? 250 : Int(max(0, nextFrame - now) / 1_000_000)
+            // Paused, the simulator stands still: wait for keys only. Live mode keeps drawing,
+            // because requests already sent still finish while arrivals are paused.
+            let idle = state.paused && state.mode == .simulated
+            let timeout = idle ? 250 : Int(max(0, nextFrame - now) / 1_000_000)
             if let input = backend.nextInput(timeoutMilliseconds: timeout) {
                 dirty = true
                 if case let .key(key) = input {
@@ -102,12 +111,21 @@ public final class DashboardRunner {
                 }
             }
             let after = clock.now()
-            if state.paused {
+            if state.message != shownMessage {
+                shownMessage = state.message
+                shownAt = after
+            } else if let message = shownMessage,
+                      after - shownAt >= (message.isError ? DashboardRunner.errorNanoseconds : DashboardRunner.messageNanoseconds) {
+                state = DashboardUpdate.update(state, .messageExpired, snapshot: snapshot).0
+                shownMessage = nil
+                dirty = true
+            }
+            if idle {
                 lastAdvance = after // resuming must not replay the paused time
             } else if after >= nextFrame {
                 let gap = min(after - lastAdvance, DashboardRunner.maximumFrameGap)
                 let dt = Nanoseconds((Double(gap) * state.speed).rounded())
-                if dt > 0 { driver.advance(by: dt) }
+                if dt > 0, !state.paused { driver.advance(by: dt) }
                 lastAdvance = after
                 nextFrame = after + frameNanoseconds
                 dirty = true

@@ -18,6 +18,8 @@ public enum Event: Sendable, Equatable {
     case layout(visibleRows: Int)
     /// The run loop could not carry out an effect (the driver rejected a value, ...).
     case failed(String)
+    /// The status message has been shown long enough.
+    case messageExpired
 }
 
 /// The dashboard's state transitions: pure, no I/O, so every key is tested without a terminal.
@@ -39,6 +41,8 @@ public enum DashboardUpdate {
             s.keepSelectionVisible(snapshot)
         case let .failed(message):
             s.message = StatusMessage(message, isError: true)
+        case .messageExpired:
+            s.message = nil
         case .key(.ctrl("c")):
             // Ctrl-C quits from anywhere: help, input line and picker included.
             s.quit = true

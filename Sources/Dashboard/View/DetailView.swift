@@ -26,7 +26,8 @@ enum DetailView {
         let queueHeight = chartRows - tokensHeight
         Chart(title: "tokens", unit: "tok", samples: key.tokenSeries, secondsPerSample: seconds,
               maximum: key.capacity > 0 ? key.capacity : nil, style: palette.style(.tokensGraph),
-              labelStyle: palette.style(.inactiveFg), glyphs: context.glyphs)
+              labelStyle: palette.style(.inactiveFg), glyphs: context.glyphs,
+              format: { $0 < 1000 ? Format.exact($0) : Format.number($0) }) // the axis top is the capacity: keep its decimals
             .render(into: &grid, at: Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: tokensHeight))
         Chart(title: "queue depth", unit: "requests", samples: key.queueSeries, secondsPerSample: seconds,
               style: palette.style(.queueGraph), labelStyle: palette.style(.inactiveFg), glyphs: context.glyphs)

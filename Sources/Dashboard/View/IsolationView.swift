@@ -28,6 +28,16 @@ enum IsolationView {
         row("p99 wait", quiet.map { Format.milliseconds($0.waitMs.p99) } ?? "-", noisy.map { Format.milliseconds($0.waitMs.p99) } ?? "-",
             styleA: p99Style(quiet), styleB: p99Style(noisy))
         row("p50 wait", quiet.map { Format.milliseconds($0.waitMs.p50) } ?? "-", noisy.map { Format.milliseconds($0.waitMs.p50) } ?? "-")
+        // Percentiles count admitted requests only; waiting shows starvation before anything is admitted.
+        func waitingText(_ group: GroupSnapshot?) -> String {
+            guard let group else { return "-" }
+            return group.waiting == 0 ? "0" : "\(group.waiting) \(Format.milliseconds(group.oldestWaitSeconds * 1000))"
+        }
+        func waitingStyle(_ group: GroupSnapshot?) -> Style {
+            guard let s = group?.oldestWaitSeconds, s > 0 else { return palette.base }
+            return s >= 1 ? palette.style(.error, .bold) : s >= 0.1 ? palette.style(.warn, .bold) : palette.base
+        }
+        row("waiting", waitingText(quiet), waitingText(noisy), styleA: waitingStyle(quiet), styleB: waitingStyle(noisy))
         row("admit/s", quiet.map { Format.number($0.throughput) } ?? "-", noisy.map { Format.number($0.throughput) } ?? "-")
         // Share of admitted: a bar each, so the split reads at a glance.
         if y < rect.maxY {

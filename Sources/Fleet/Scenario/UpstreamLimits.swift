@@ -1,13 +1,14 @@
+import TokenBucket
+
 // The seam to the library's `ProviderPreset`: everything the fleet knows about provider limits is
-// in this one file. When `TokenBucket.ProviderPreset` lands, `UpstreamLimits.preset(named:)` and
-// `presetNames` become thin wrappers over it.
+// in this one file, and the preset table itself is the library's.
 
 /// A provider's limits as it enforces them: continuous refill ("token bucket") per minute, each
 /// dimension a bucket holding one minute's worth; optionally a 1-second cap on requests (Azure
 /// checks RPM over 1 s windows, Anthropic may enforce 60 RPM as 1/s).
 ///
 /// ```swift
-/// let l = UpstreamLimits.preset(named: "openai-gpt-4o-tier1")!   // 500 RPM, 30,000 TPM
+/// let l = UpstreamLimits.preset(named: "OpenAI gpt-4o Tier 1")!   // 500 RPM, 30,000 TPM
 /// l.clientShare(headroom: 0.8, dimension: .requests)           // 400/min = 6.67/s
 /// ```
 public struct UpstreamLimits: Sendable, Equatable {
@@ -31,35 +32,60 @@ public struct UpstreamLimits: Sendable, Equatable {
     public static let headroom = 0.8
 
     public struct Preset: Sendable, Equatable {
+        /// The library's preset name (`ProviderPreset.name`), what the dashboard's picker sends.
         public var name: String
-        public var title: String
+        /// The short name scenario files may use (`preset = "openai-gpt-4o-tier1"`).
+        public var slug: String
         public var limits: UpstreamLimits
+        /// For messages: the library's name.
+        public var title: String { name }
     }
 
-    /// Dated provider limits (see DESIGN.md); a user edits them in scenario files.
-    public static let presets: [Preset] = [
-        Preset(name: "openai-gpt-4o-tier1", title: "OpenAI gpt-4o Tier 1",
-               limits: UpstreamLimits(requestsPerMinute: 500, tokensPerMinute: 30_000)),
-        Preset(name: "openai-gpt-4o-mini-tier1", title: "OpenAI gpt-4o-mini Tier 1",
-               limits: UpstreamLimits(requestsPerMinute: 500, tokensPerMinute: 200_000)),
-        Preset(name: "openai-gpt-4o-tier2", title: "OpenAI gpt-4o Tier 2 (approx.)",
-               limits: UpstreamLimits(requestsPerMinute: 5_000, tokensPerMinute: 450_000)),
-        Preset(name: "anthropic-sonnet-tier1", title: "Anthropic Sonnet 4.x Tier 1",
-               limits: UpstreamLimits(requestsPerMinute: 50, inputTokensPerMinute: 30_000,
-                                      outputTokensPerMinute: 8_000, burstPerSecond: true)),
-        Preset(name: "anthropic-haiku-tier1", title: "Anthropic Haiku 4.5 Tier 1",
-               limits: UpstreamLimits(requestsPerMinute: 50, inputTokensPerMinute: 50_000,
-                                      outputTokensPerMinute: 10_000, burstPerSecond: true)),
-        Preset(name: "openrouter-free", title: "OpenRouter :free",
-               limits: UpstreamLimits(requestsPerMinute: 20)),
-        Preset(name: "azure-openai-30k", title: "Azure OpenAI deployment of 30,000 TPM (6 RPM per 1,000 TPM)",
-               limits: UpstreamLimits(requestsPerMinute: 180, tokensPerMinute: 30_000, burstPerSecond: true)),
+    /// The library's presets (`TokenBucket.ProviderPreset.all`: one table, dated limits from the
+    /// providers' documentation), as the simulated provider enforces them, plus a 30,000 TPM
+    /// Azure deployment.
+    public static let presets: [Preset] = {
+        var all = ProviderPreset.all
+        if let azure = try? ProviderPreset.azure(tokensPerMinute: 30_000) { all.append(azure) }
+        return all.map { p in
+            Preset(name: p.name, slug: slug(p.name), limits: UpstreamLimits(p.upstream))
+        }
+    }()
+
+    /// "OpenAI gpt-4o Tier 1" → "openai-gpt-4o-tier-1"; a few short forms kept from the first
+    /// scenario format are accepted too (see ``preset(named:)``).
+    static func slug(_ name: String) -> String {
+        var out = ""
+        for ch in name.lowercased() {
+            if ch.isLetter || ch.isNumber || ch == "." { out.append(ch) } else if !out.hasSuffix("-") { out.append("-") }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return out
+    }
+
+    static let shortNames: [String: String] = [
+        "openai-gpt-4o-tier1": "OpenAI gpt-4o Tier 1", "openai-gpt-4o-mini-tier1": "OpenAI gpt-4o-mini Tier 1",
+        "openai-gpt-4o-tier2": "OpenAI gpt-4o Tier 2", "anthropic-sonnet-tier1": "Anthropic Sonnet 4.x Tier 1",
+        "anthropic-haiku-tier1": "Anthropic Haiku 4.5 Tier 1", "openrouter-free": "OpenRouter :free",
+        "azure-openai-30k": "Azure OpenAI 30,000 TPM",
     ]
 
     public static var presetNames: [String] { presets.map(\.name) }
 
-    public static func preset(named name: String) -> UpstreamLimits? {
-        presets.first { $0.name == name }?.limits
+    /// The preset with this name, its slug, or a short name (case-insensitive).
+    public static func presetEntry(named name: String) -> Preset? {
+        let key = name.lowercased()
+        let full = shortNames[key] ?? name
+        return presets.first { $0.name == full || $0.name.lowercased() == key || $0.slug == key }
+    }
+
+    public static func preset(named name: String) -> UpstreamLimits? { presetEntry(named: name)?.limits }
+
+    /// The fleet's view of the library's limits: a per-second request cap becomes `burstPerSecond`.
+    public init(_ limits: TokenBucket.UpstreamLimits) {
+        self.init(requestsPerMinute: limits.requestsPerMinute, tokensPerMinute: limits.tokensPerMinute,
+                  inputTokensPerMinute: limits.inputTokensPerMinute, outputTokensPerMinute: limits.outputTokensPerMinute,
+                  burstPerSecond: limits.requestsPerSecond != nil)
     }
 
     /// Which limit a client bucket is sized from.

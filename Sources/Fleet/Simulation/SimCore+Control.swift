@@ -174,7 +174,7 @@ extension SimCore {
     /// refill continuously with a minute's worth of burst). Parents in hierarchical keying get
     /// the same split over the parents. Token-costed fleets size from TPM, others from RPM.
     mutating func applyPreset(_ name: String) throws {
-        guard let p = UpstreamLimits.presets.first(where: { $0.name == name }) else {
+        guard let p = UpstreamLimits.presetEntry(named: name) else {
             throw FleetError.invalid("unknown preset \"\(name)\" (presets: \(UpstreamLimits.presetNames.joined(separator: ", ")))")
         }
         let tokenCosted = clients.contains { if case .request = $0.cost { return false } else { return true } }

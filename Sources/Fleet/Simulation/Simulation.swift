@@ -84,6 +84,16 @@ public final class Simulation: FleetDriver {
                                     admittedPerSecond: adm, tokenSeries: tok, queueSeries: q, timedOut: m.timedOut))
         }
         core.metrics.sampleGroups(to: now)
+        var groups = core.metrics.groupSnapshots()
+        for lk in core.table.keys {
+            for index in lk.queue {
+                let r = core.requests[Int(index)]
+                let g = Int(core.clients[Int(r.client)].group)
+                guard g < groups.count else { continue }
+                groups[g].waiting += 1
+                groups[g].oldestWaitSeconds = max(groups[g].oldestWaitSeconds, Double(now - r.arrival) / 1e9)
+            }
+        }
         let l = core.upstream.limits
         let up = UpstreamSnapshot(name: core.upstream.name, requestsPerMinute: l.requestsPerMinute,
                                   tokensPerMinute: l.tokensPerMinute ?? l.inputTokensPerMinute,
@@ -93,7 +103,7 @@ public final class Simulation: FleetDriver {
                                   rate429: core.metrics.recent429Rate(at: now), inFlight: core.metrics.upstream.inFlight)
         return FleetSnapshot(scenario: core.scenario.name, mode: .simulated, keying: core.table.keying, now: now,
                              sampleInterval: core.metrics.sampleInterval, noisyEnabled: core.noisyEnabled, keys: keys,
-                             groups: core.metrics.groupSnapshots(), upstream: up, lastChange: core.lastChange,
+                             groups: groups, upstream: up, lastChange: core.lastChange,
                              tuningFactor: core.scenario.tuning == nil ? nil : core.tuningFactor,
                              tuningMoves: core.tuningMoves)
     }
