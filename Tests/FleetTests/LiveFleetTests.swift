@@ -107,6 +107,19 @@ extension LiveRealTime { @Suite struct Runs {
         #expect(waiting > 0)
     }
 
+    @Test func groupsShowTheirWaitingRequestsAndTheOldestWait() async throws {
+        let fleet = try LiveFleet(scenario: Scenario.named("noisy-neighbor")!)
+        await sleep(fleet, until: 300 * millisecond)
+        let s = fleet.snapshot()
+        let noisy = try #require(s.groups.first { $0.name == "noisy" })
+        // 100 sent in the first 10 ms, 10 admitted at once: 90 waiting for about 0.3 s.
+        #expect(noisy.waiting == 90)
+        #expect(noisy.oldestWaitSeconds > 0.25 && noisy.oldestWaitSeconds < 0.35)
+        #expect(noisy.waiting == s.keys.first { $0.key == "noisy" }?.waiters)
+        await fleet.stop()
+        #expect(fleet.snapshot().groups.allSatisfy { $0.waiting == 0 })
+    }
+
     @Test func makeLiveFleetGivesADriverInLiveModeThatIgnoresAdvance() async throws {
         let driver = try makeLiveFleet(FleetOptions(scenario: "burst", seed: 3))
         #expect(driver.mode == .live)

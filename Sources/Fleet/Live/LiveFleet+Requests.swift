@@ -158,15 +158,19 @@ extension LiveFleet {
     /// through the library's async `acquire` with the request's deadline.
     private func passLimiter(_ c: Int, _ cost: RequestCost, deadline: Int64) async -> Pass {
         let g = clients[c].group
-        let counted = clock.now() <= cutoff
-        let key = book.withLock { b in
+        let arrival = clock.now()
+        let counted = arrival <= cutoff
+        let (key, entry) = book.withLock { b in
             let k = b.table.keys[b.table.clientKey[c]]
+            b.nextWaitEntry &+= 1
+            b.waitingSince[g][b.nextWaitEntry] = arrival
             if counted {
                 b.metrics.arrived(key: k.metricsKey, group: g)
                 b.metrics.enqueued(key: k.metricsKey)
             }
-            return k
+            return (k, b.nextWaitEntry)
         }
+        defer { _ = book.withLock { $0.waitingSince[g].removeValue(forKey: entry) } }
         let mk = key.metricsKey
         let admission: Admission
         switch await acquire(key, cost, deadline: deadline) {

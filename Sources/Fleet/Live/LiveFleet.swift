@@ -102,6 +102,9 @@ public final class LiveFleet: FleetDriver, Sendable {
         var failed = 0
         /// Resume time minus admission time of every request that suspended in `acquire`.
         var lateness = WaitRecorder()
+        /// Per group: requests at a client-side bucket now (entry → arrival there, fleet time).
+        var waitingSince: [[UInt64: Int64]]
+        var nextWaitEntry: UInt64 = 0
     }
 
     /// Builds the fleet and starts it: real time starts now.
@@ -137,7 +140,8 @@ public final class LiveFleet: FleetDriver, Sendable {
                           upstream: try LiveUpstream(spec: scenario.upstream, seed: seed),
                           rng: (0..<n).map { Xoshiro256(seed: seed, stream: UInt64($0 + 1)) },
                           enabled: Array(repeating: true, count: n), epoch: Array(repeating: 0, count: n),
-                          senders: Array(repeating: 0, count: n)))
+                          senders: Array(repeating: 0, count: n),
+                          waitingSince: Array(repeating: [:], count: scenario.groupNames.count)))
         for c in clients.indices { startSenders(c) }
         spawn { [self] in await sampler() }
         if let t = scenario.tuning { spawn { [self] in await tuner(t) } }
@@ -221,6 +225,11 @@ public final class LiveFleet: FleetDriver, Sendable {
                                        tokenSeries: tok, queueSeries: q, timedOut: m.timedOut))
             }
             b.metrics.sampleGroups(to: now)
+            var groups = b.metrics.groupSnapshots()
+            for g in groups.indices {
+                groups[g].waiting = b.waitingSince[g].count
+                if let since = b.waitingSince[g].values.min() { groups[g].oldestWaitSeconds = Double(Swift.max(0, now - since)) / 1e9 }
+            }
             let l = b.upstream.spec.limits
             let up = UpstreamSnapshot(name: b.upstream.spec.name, requestsPerMinute: l.requestsPerMinute,
                                       tokensPerMinute: l.tokensPerMinute ?? l.inputTokensPerMinute,
@@ -230,7 +239,7 @@ public final class LiveFleet: FleetDriver, Sendable {
                                       rate429: b.metrics.recent429Rate(at: now), inFlight: b.metrics.upstream.inFlight)
             return FleetSnapshot(scenario: scenario.name, mode: .live, keying: b.table.keying, now: now,
                                  sampleInterval: b.metrics.sampleInterval, noisyEnabled: b.noisyEnabled, keys: out,
-                                 groups: b.metrics.groupSnapshots(), upstream: up, lastChange: b.lastChange,
+                                 groups: groups, upstream: up, lastChange: b.lastChange,
                                  tuningFactor: scenario.tuning == nil ? nil : b.tuningFactor, tuningMoves: b.tuningMoves)
         }
     }
