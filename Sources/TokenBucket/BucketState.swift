@@ -47,6 +47,10 @@ public struct BucketState: Sendable, Hashable {
     @usableFromInline var lastAdmit: Nanoseconds = .min
     /// The latest time seen; time never runs backwards inside the state.
     @usableFromInline var lastSeen: Nanoseconds = .min
+    /// Where the last reconfiguration took over (see ``reconfigure(_:at:)``): cancelling a
+    /// reservation made before it never lowers the FIFO floor below it, because the state
+    /// before that instant is no longer described by the current configuration.
+    @usableFromInline var takeover: Nanoseconds = .min
 
     /// A full bucket.
     public init(_ configuration: BucketConfiguration) {
@@ -104,7 +108,10 @@ public struct BucketState: Sendable, Hashable {
         let t = Swift.max(now, lastSeen)
         lastSeen = t
         let floorBefore = lastAdmit
-        let admit = Swift.max(gcra.reserve(&tat, units: c, at: t, notBefore: notBefore), lastAdmit)
+        // Held back by the FIFO floor, a reservation is accounted as taken at the floor: after
+        // a reconfiguration or a cancellation in the middle, requests that the bucket could have
+        // admitted earlier must not all act together at the floor instant.
+        let admit = gcra.reserve(&tat, units: c, at: t, notBefore: Swift.max(notBefore, lastAdmit))
         lastAdmit = admit
         reservedTotal &+= Int128(c)
         return Reservation(costUnits: c, requestedAt: t, admitAt: admit, reservedThrough: reservedTotal,
@@ -122,7 +129,7 @@ public struct BucketState: Sendable, Hashable {
     @inlinable
     public func admissionTime(units c: Int64, at now: Nanoseconds, notBefore: Nanoseconds = .min) -> Nanoseconds {
         let t = Swift.max(now, lastSeen)
-        return Swift.max(gcra.admission(tat, units: c, at: t, notBefore: notBefore), lastAdmit)
+        return gcra.admission(tat, units: c, at: t, notBefore: Swift.max(notBefore, lastAdmit))
     }
 
     /// The capacity in nano-tokens (the largest cost ``reserve(units:at:notBefore:)`` may take).
@@ -163,7 +170,7 @@ public struct BucketState: Sendable, Hashable {
             // The tail: roll back completely, so the reservation before becomes the tail and
             // the FIFO floor is the one before this reservation was made.
             reservedTotal -= Int128(reservation.costUnits)
-            lastAdmit = reservation.floorBefore
+            lastAdmit = Swift.max(reservation.floorBefore, takeover)
         }
         tat -= back * Int128(gcra.q)
         return TokenUnits.tokens(Int64(back))
@@ -195,18 +202,23 @@ public struct BucketState: Sendable, Hashable {
 
     /// Changes capacity and refill at `now`.
     ///
-    /// - Stored tokens: the level at `now` is kept, capped at the new capacity. A bucket in debt
-    ///   (reservations promised ahead of refill) stays in the same debt, which the new rate
-    ///   repays.
-    /// - Reservations already handed out keep their admission times, and no later reservation
-    ///   is admitted before them (first come, first served survives the change). Callers that
-    ///   own their waiters (the async ``Bucket``) cancel and re-reserve them to re-plan them at
-    ///   the new rate.
+    /// - Stored tokens: with nothing promised ahead, the level at `now` is kept, capped at the
+    ///   new capacity.
+    /// - Reservations already handed out keep their admission instants, and no later
+    ///   reservation is admitted before them (first come, first served survives the change).
+    ///   They are paid for at the rate in effect when they were made: the new configuration
+    ///   takes over at the latest promised instant, with the level the bucket has then (capped).
+    ///   (Converting their debt at the new rate instead would, across a fast → slow → fast
+    ///   sequence of changes, turn waiting time into token debt and back at different rates,
+    ///   ratcheting the queue further out at every cycle.)
+    /// - Callers that own their waiters (the async ``Bucket``) cancel and re-reserve them to
+    ///   re-plan them at the new rate.
     public mutating func reconfigure(_ configuration: BucketConfiguration, at now: Nanoseconds) {
         let t = Swift.max(now, lastSeen)
         lastSeen = t
         let new = GCRA(configuration)
-        tat = gcra.converted(tat, at: t, to: new)
+        takeover = Swift.max(t, lastAdmit)
+        tat = gcra.converted(tat, at: takeover, to: new)
         gcra = new
         self.configuration = configuration
     }
