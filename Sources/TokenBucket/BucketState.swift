@@ -51,6 +51,9 @@ public struct BucketState: Sendable, Hashable {
     /// reservation made before it never lowers the FIFO floor below it, because the state
     /// before that instant is no longer described by the current configuration.
     @usableFromInline var takeover: Nanoseconds = .min
+    /// Reconfigurations so far: a reservation made under an earlier configuration cannot be
+    /// rolled back through a scale that has changed.
+    @usableFromInline var epoch: UInt32 = 0
 
     /// A full bucket.
     public init(_ configuration: BucketConfiguration) {
@@ -108,14 +111,16 @@ public struct BucketState: Sendable, Hashable {
         let t = Swift.max(now, lastSeen)
         lastSeen = t
         let floorBefore = lastAdmit
-        // Held back by the FIFO floor, a reservation is accounted as taken at the floor: after
-        // a reconfiguration or a cancellation in the middle, requests that the bucket could have
-        // admitted earlier must not all act together at the floor instant.
-        let admit = gcra.reserve(&tat, units: c, at: t, notBefore: Swift.max(notBefore, lastAdmit))
+        // Held back by the FIFO floor (or `notBefore`), a reservation is accounted as taken at
+        // that instant: requests the bucket could have admitted earlier must not all act
+        // together there. The refill skipped over (`gap`) is remembered for an exact rollback.
+        let start = Swift.max(t, notBefore, lastAdmit)
+        let gap = Swift.max(0, gcra.scaled(start) - tat)
+        let admit = gcra.reserve(&tat, units: c, at: t, notBefore: start)
         lastAdmit = admit
         reservedTotal &+= Int128(c)
         return Reservation(costUnits: c, requestedAt: t, admitAt: admit, reservedThrough: reservedTotal,
-                           floorBefore: floorBefore)
+                           floorBefore: floorBefore, gap: gap, epoch: epoch)
     }
 
     /// When a reservation of `cost` made at `now` would be admitted, without making it.
@@ -171,6 +176,7 @@ public struct BucketState: Sendable, Hashable {
             // the FIFO floor is the one before this reservation was made.
             reservedTotal -= Int128(reservation.costUnits)
             lastAdmit = Swift.max(reservation.floorBefore, takeover)
+            if reservation.epoch == epoch { tat -= reservation.gap }
         }
         tat -= back * Int128(gcra.q)
         return TokenUnits.tokens(Int64(back))
@@ -218,6 +224,7 @@ public struct BucketState: Sendable, Hashable {
         lastSeen = t
         let new = GCRA(configuration)
         takeover = Swift.max(t, lastAdmit)
+        epoch &+= 1
         tat = gcra.converted(tat, at: takeover, to: new)
         gcra = new
         self.configuration = configuration
@@ -274,15 +281,21 @@ public struct Reservation: Hashable, Sendable {
     @usableFromInline let reservedThrough: Int128
     /// The bucket's FIFO floor before this reservation, restored when it is cancelled as the tail.
     @usableFromInline let floorBefore: Nanoseconds
+    /// Refill skipped when the reservation was accounted at a later instant than its request
+    /// (scaled units of the configuration of `epoch`), given back with it as the tail.
+    @usableFromInline let gap: Int128
+    @usableFromInline let epoch: UInt32
 
     @usableFromInline
     init(costUnits: Int64, requestedAt: Nanoseconds, admitAt: Nanoseconds, reservedThrough: Int128,
-         floorBefore: Nanoseconds) {
+         floorBefore: Nanoseconds, gap: Int128 = 0, epoch: UInt32 = 0) {
         self.costUnits = costUnits
         self.requestedAt = requestedAt
         self.admitAt = admitAt
         self.reservedThrough = reservedThrough
         self.floorBefore = floorBefore
+        self.gap = gap
+        self.epoch = epoch
     }
 
     /// The cost in tokens (zero once cancelled).

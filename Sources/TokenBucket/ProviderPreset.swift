@@ -88,7 +88,7 @@ public struct ProviderPreset: Sendable, Hashable, Identifiable {
         if let perDay = upstream.requestsPerDay {
             try ProviderPreset.check(perDay, name: "requests per day limit")
             let refill = try Rate(perDay * headroom, per: .seconds(86_400))
-            let capacity = Swift.max(1, perDay * (1 - headroom))
+            let capacity = Swift.max(1, perDay - perDay * headroom)
             lines.append("requests per day: \(ProviderPreset.format(perDay))/day × \(h) = \(ProviderPreset.format(perDay * headroom))/day "
                          + "(\(ProviderPreset.format(refill.perSecond, decimals: 6))/s); capacity max(1, \(ProviderPreset.format(perDay)) × (1 − \(h))) = \(ProviderPreset.format(capacity))")
             daily = try BucketConfiguration(capacity: capacity, refill: refill)

@@ -17,6 +17,8 @@ struct ConformanceTests {
         var givenBack: Int64 = 0
         var at: Nanoseconds          // admission instant
         var floorBefore: Nanoseconds // the ledger's FIFO floor before this take
+        var gap: Int128 = 0          // refill skipped by taking at a later instant (ledger units)
+        var epoch = 0                // reconfigurations before this take
     }
 
     static let configurations: [(capacity: Double, rate: Rate)] = [
@@ -43,6 +45,7 @@ struct ConformanceTests {
         var taken: [Taken] = []
         var floor: Nanoseconds = .min   // no admission before the latest one handed out
         var takeover: Nanoseconds = .min  // where the last reconfiguration took over
+        var epoch = 0
 
         var t: Nanoseconds = 0
         for step in 0..<steps {
@@ -59,8 +62,10 @@ struct ConformanceTests {
                 // seen from now, the bucket can be no fuller than full-at-the-floor.
                 let start = Swift.max(t, floor)
                 #expect(r.admitAt >= start)
-                taken.append(Taken(units: cost, through: total, reservation: r, at: r.admitAt, floorBefore: floor))
-                level = Swift.min(level, burst - p * Int128(start - t)) - Int128(cost) * q
+                let gap = Swift.max(0, level - (burst - p * Int128(start - t)))
+                taken.append(Taken(units: cost, through: total, reservation: r, at: r.admitAt, floorBefore: floor,
+                                   gap: gap, epoch: epoch))
+                level = level - gap - Int128(cost) * q
                 floor = r.admitAt
             case 45..<75:
                 if bucket.tryAcquire(units: cost, at: t) {
@@ -80,8 +85,11 @@ struct ConformanceTests {
                 let expected = later == 0 ? Int128(taken[pick].units) : Swift.max(0, Int128(taken[pick].units) - later)
                 #expect(Int128(back) == expected, "step \(step): cancel gave back \(back), expected \(expected)")
                 if later == 0 {
+                    // The latest reservation rolls back exactly, skipped refill included, unless
+                    // a reconfiguration has changed the scale since.
                     total -= Int128(taken[pick].units)
                     floor = Swift.max(taken[pick].floorBefore, takeover)
+                    if taken[pick].epoch == epoch { level += taken[pick].gap }
                 }
                 taken[pick].reservation = r
                 taken[pick].givenBack = back
@@ -96,6 +104,7 @@ struct ConformanceTests {
                 // Promises keep their instants, paid at the old rate; the new configuration
                 // takes over at the latest one (or now), with the level the bucket has then.
                 takeover = Swift.max(t, floor)
+                epoch += 1
                 let levelThen = Swift.min(burst, level + p * Int128(takeover - t))
                 let newQ = Int128(config.refill.denominator), newP = Int128(config.refill.numerator)
                 let newBurst = Int128(TokenUnits.units(config.capacity)) * newQ
