@@ -270,6 +270,11 @@ public struct BucketState: Sendable, Hashable {
 }
 
 /// A promise from ``BucketState/reserve(_:at:)``: act at ``admitAt``, or cancel before then.
+///
+/// ```swift
+/// var r = try bucket.reserve(5, at: now)
+/// if r.wait > 2 * 1_000_000_000 { bucket.cancel(&r, at: now) }   // too long: give it back
+/// ```
 public struct Reservation: Hashable, Sendable {
     /// The cost in nano-tokens; zero once cancelled.
     public internal(set) var costUnits: Int64

@@ -314,7 +314,13 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     }
 }
 
-/// A promise from ``KeyedBucketState/reserve(_:for:parent:at:)``.
+/// A promise from ``KeyedBucketState/reserve(_:for:parent:at:)``: act at ``admitAt``, or
+/// cancel it before then.
+///
+/// ```swift
+/// var r = try users.reserve(3, for: "alice", parent: "acme", at: now)
+/// if r.wait > 2 * second { users.cancel(&r, at: now) }   // too long: give it back
+/// ```
 public struct KeyedReservation<Key: Hashable & Sendable>: Sendable, Hashable {
     public let key: Key
     public let parent: Key?

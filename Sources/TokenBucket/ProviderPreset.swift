@@ -151,6 +151,11 @@ public struct ProviderPreset: Sendable, Hashable, Identifiable {
 }
 
 /// What the tutorial published for one of its examples against what the 80 % rule gives.
+///
+/// ```swift
+/// ProviderPreset.tutorialRuleViolation.published   // "8/s for a 500 RPM limit"
+/// ProviderPreset.tutorialRuleViolation.derived     // "500 RPM × 0.8 / 60 = 6.67/s"
+/// ```
 public struct TutorialComparison: Sendable, Hashable {
     /// The tutorial's figure, verbatim, when known to us; `nil` when it is not.
     public let published: String?
