@@ -272,7 +272,7 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     public var parentCount: Int { parents?.count ?? 0 }
 
     /// The keys held now (not full, or overridden), in no particular order.
-    public var heldKeys: [Key] { Array(children.slots.keys) + Array(children.overrides.keys) }
+    public var heldKeys: [Key] { children.slots.keys + Array(children.overrides.keys) }
 
     /// Drops every key (and parent) whose bucket is full with nothing promised at `now`.
     /// Nothing observable changes: a dropped key behaves exactly as a new one.
