@@ -29,9 +29,24 @@ extension Arrival {
                 from = onEnd   // memoryless: restart the draw at the next on period
             }
         case let .ramp(from, to, over):
-            let f = Swift.min(1, Double(t) / Double(over))
-            let rate = Swift.max(1e-3, from + (to - from) * f)
-            return t + Swift.max(1, Int64(rng.exponential(rate: rate) * 1e9))
+            // A Poisson process whose rate moves linearly from `from` to `to` over `over` (from the
+            // start of the run), by inversion: the next arrival is where the expected count
+            // Λ(t) = ∫ rate grows by an Exp(1) draw.
+            let T = Double(over) / 1e9
+            let b = (to - from) / T
+            func cumulative(_ x: Double) -> Double {
+                x <= T ? from * x + b * x * x / 2 : from * T + b * T * T / 2 + to * (x - T)
+            }
+            let target = cumulative(Double(t) / 1e9) + rng.exponential(rate: 1)
+            let atEnd = cumulative(T)
+            let x: Double
+            if target <= atEnd {
+                x = abs(b) < 1e-12 ? target / from : (-from + (from * from + 2 * b * target).squareRoot()) / b
+            } else {
+                guard to > 0 else { return nil }   // ramped down to silence
+                x = T + (target - atEnd) / to
+            }
+            return Swift.max(t + 1, Int64((x * 1e9).rounded(.up)))
         case .closedLoop:
             return nil
         }

@@ -46,9 +46,9 @@ extension LiveFleet {
     func reconfigure(_ k: LiveKey, capacity: Double, refill: Double) throws {
         let config = try BucketConfiguration(capacity: capacity, refillPerSecond: refill)
         let now = clock.now()
-        let tokens = k.bucket.tokens
+        let level = k.bucket.snapshot().balance
         book.withLock { b in
-            b.metrics.catchUp(key: k.metricsKey, to: now) { _ in tokens }
+            b.metrics.catchUp(key: k.metricsKey, to: now) { _ in level }
             b.metrics.setConfiguration(key: k.metricsKey, capacity: capacity, refillPerSecond: config.refill.perSecond)
         }
         k.reconfigure(config)
@@ -88,7 +88,8 @@ extension LiveFleet {
                 }
             } else {
                 next = try LiveKeyTable.build(keying, clients: clients, tenants: tenants, limits: b.limits,
-                                              tuningFactor: b.tuningFactor, metrics: &b.metrics, clock: clock)
+                                              tuningFactor: b.tuningFactor, metrics: &b.metrics, clock: clock,
+                                              auditing: auditing)
             }
             b.parked[before] = b.table
             b.table = next
@@ -159,7 +160,7 @@ extension LiveFleet {
     /// The simulator's tuning rule, every `window` of real time: cut every bucket's refill by
     /// `cut` after a window with too many 429s, raise it by `raise` after one without any.
     func tuner(_ t: TuningSpec) async {
-        var end = clock.now() + t.window
+        var end = Swift.max(0, clock.now()) + t.window   // windows end at window, 2 × window, ... as in the simulator
         while true {
             do { try await clock.sleep(until: end) } catch { return }
             end += t.window

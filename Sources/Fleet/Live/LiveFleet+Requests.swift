@@ -158,8 +158,7 @@ extension LiveFleet {
     /// through the library's async `acquire` with the request's deadline.
     private func passLimiter(_ c: Int, _ cost: RequestCost, deadline: Int64) async -> Pass {
         let g = clients[c].group
-        let arrival = clock.now()
-        let counted = arrival <= cutoff
+        let counted = clock.now() <= cutoff
         let key = book.withLock { b in
             let k = b.table.keys[b.table.clientKey[c]]
             if counted {
@@ -194,7 +193,7 @@ extension LiveFleet {
             let inWindow = counted && childAt <= cutoff
             if inWindow {
                 book.withLock { b in
-                    b.metrics.admitted(key: mk, group: g, wait: admission.isImmediate ? 0 : now - arrival, at: now, wasQueued: true)
+                    b.metrics.admitted(key: mk, group: g, wait: LiveClock.nanoseconds(admission.wait), at: now, wasQueued: true)
                     if !admission.isImmediate { b.lateness.record(LiveClock.nanoseconds(admission.lateness)) }
                 }
             }
@@ -202,7 +201,6 @@ extension LiveFleet {
         }
         // Hierarchical: the parent is reserved only from the instant the user's bucket admits.
         let pmk = parent.metricsKey
-        let parentStart = clock.now()
         let parentCounted = counted && childAt <= cutoff
         if parentCounted {
             book.withLock { b in
@@ -227,12 +225,15 @@ extension LiveFleet {
             return .refused
         case .admitted(let p):
             let now = clock.now()
-            let inWindow = parentCounted && parent.admittedAt(p) <= cutoff
+            let admitted = parent.admittedAt(p)
+            let inWindow = parentCounted && admitted <= cutoff
             if inWindow {
+                // The user's wait is its own bucket's plus its parent's (not the few microseconds
+                // the task runs between the two, nor how late it resumed in between).
+                let wait = LiveClock.nanoseconds(admission.wait + p.wait)
                 book.withLock { b in
-                    b.metrics.admitted(key: pmk, group: -1, wait: p.isImmediate ? 0 : now - parentStart, at: now, wasQueued: true)
-                    let immediate = admission.isImmediate && p.isImmediate
-                    b.metrics.admitted(key: mk, group: g, wait: immediate ? 0 : now - arrival, at: now, wasQueued: true)
+                    b.metrics.admitted(key: pmk, group: -1, wait: LiveClock.nanoseconds(p.wait), at: now, wasQueued: true)
+                    b.metrics.admitted(key: mk, group: g, wait: wait, at: now, wasQueued: true)
                     if !admission.isImmediate { b.lateness.record(LiveClock.nanoseconds(admission.lateness)) }
                     if !p.isImmediate { b.lateness.record(LiveClock.nanoseconds(p.lateness)) }
                 }
@@ -246,6 +247,8 @@ extension LiveFleet {
     /// `acquire` on one bucket, with the deadline when the client has one.
     private func acquire(_ key: LiveKey, _ cost: RequestCost, deadline: Int64) async -> Acquired {
         let replans = key.replans.load(ordering: .sequentiallyConsistent)
+        let entry = key.enter()
+        defer { key.leave(entry) }
         do {
             let a = deadline == .max
                 ? try await key.bucket.acquire(cost.tokens)

@@ -19,18 +19,21 @@ import TokenBucket
 /// does nothing: real time runs; there is no speed other than ×1).
 ///
 /// ## Tasks
-/// All work runs as child tasks of one discarding task group owned by the fleet: one sender per
+/// All work runs as tasks registered with the fleet (``TaskRegistry``): one sender per
 /// open-loop client (it sleeps until each arrival from the client's seeded generator and starts
 /// a task per request), `concurrency` senders per closed-loop client (each sends, waits for the
 /// answer, thinks, sends again), a sampler for the charts and, if the scenario has one, the
-/// tuning controller. ``shutdown()`` and ``stop()`` cancel the group and wait for it to finish.
+/// tuning controller. ``shutdown()`` and ``stop()`` cancel them all (the waiters of each bucket
+/// latest first, which the library does cheaply) and wait until every one has returned.
 ///
 /// ## Semantics
 /// - **Waiting**: a request is counted as waiting on its key while its task is inside
 ///   `acquire` (the bucket's own snapshot gives the exact number of suspended tasks, which is
-///   what ``snapshot()`` shows). Waits are measured on the clock: from the call to `acquire`
-///   until the task runs again (zero when admitted without suspending), so they include the
-///   scheduler's lateness, which is also recorded on its own (``latenessPercentiles()``).
+///   what ``snapshot()`` shows). Waits are the bucket's, as the simulator measures them: from
+///   the call to `acquire` to the admission instant the bucket computed (`Admission.wait`;
+///   in hierarchical keying, to the parent's admission). How late the task really ran after
+///   that (the timer's and the executor's delay, `Admission.lateness`) is recorded on its own:
+///   ``latenessPercentiles()``.
 /// - **Deadlines**: the client's deadline goes to `acquire(_:deadline:)`: refused at once
 ///   (nothing consumed) counts as rejected; pushed past it by a re-plan while queued counts as
 ///   timed out.
@@ -51,7 +54,8 @@ import TokenBucket
 /// - **Noisy off**: noisy clients send nothing new; their requests already sent finish.
 /// - **Shutdown**: every task is cancelled and awaited. Waiting tasks give their tokens back
 ///   exactly (the library's cancellation), so each bucket holds what it admitted says it should.
-///   The metrics keep the cancelled requests as waiting or in flight at the end.
+///   The metrics keep the cancelled requests as waiting or in flight at the end. Until then
+///   the tasks keep the fleet alive and running: whoever makes one stops it.
 public final class LiveFleet: FleetDriver, Sendable {
     public var mode: FleetMode { .live }
     public var scenarioName: String { scenario.name }
@@ -59,19 +63,16 @@ public final class LiveFleet: FleetDriver, Sendable {
     public let seed: UInt64
     /// End of the measured window (fleet time): events after it are not counted.
     public let cutoff: Nanoseconds
+    let auditing: Bool
 
     let clock: LiveClock
     let clients: [LiveClient]
     let tenants: [String]
     let book: Mutex<Book>
     let gate = PauseGate()
-    /// Tasks of this fleet running now (senders, requests, sampler, tuner).
-    let running = Atomic<Int>(0)
-    private let jobs: AsyncStream<Job>.Continuation
-    private let root: Task<Void, Never>
+    /// Every task of this fleet (senders, requests, sampler, tuner).
+    let tasks = TaskRegistry()
     private let stopped = Atomic<Bool>(false)
-
-    typealias Job = @Sendable () async -> Void
 
     /// Time zero comes this long after `init`, once the senders are started (they sleep until
     /// their first arrival), so a scenario's first arrivals are on time.
@@ -111,7 +112,13 @@ public final class LiveFleet: FleetDriver, Sendable {
     ///   caller stops the fleet, so a report compares with the simulator's for that duration.
     ///   nil (the dashboard): everything counts until shutdown.
     /// - Throws: ``FleetError`` or `BucketError` for an unusable scenario.
-    public init(scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = nil) throws {
+    public convenience init(scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = nil) throws {
+        try self.init(scenario: scenario, seed: seed, window: window, auditing: false)
+    }
+
+    /// `auditing`: every bucket keeps a log of its admissions (for tests; it grows without bound).
+    init(scenario: Scenario, seed: UInt64, window: Nanoseconds?, auditing: Bool) throws {
+        self.auditing = auditing
         try SimCore.validate(scenario)
         self.scenario = scenario
         self.seed = seed
@@ -124,21 +131,13 @@ public final class LiveFleet: FleetDriver, Sendable {
             _ = metrics.addGroup(g, clients: scenario.clients.filter { $0.group == g }.reduce(0) { $0 + $1.count })
         }
         let table = try LiveKeyTable.build(scenario.keying, clients: clients, tenants: tenants, limits: scenario.limits,
-                                           tuningFactor: 1, metrics: &metrics, clock: clock)
+                                           tuningFactor: 1, metrics: &metrics, clock: clock, auditing: auditing)
         let n = clients.count
         book = Mutex(Book(metrics: metrics, table: table, limits: scenario.limits,
                           upstream: try LiveUpstream(spec: scenario.upstream, seed: seed),
                           rng: (0..<n).map { Xoshiro256(seed: seed, stream: UInt64($0 + 1)) },
                           enabled: Array(repeating: true, count: n), epoch: Array(repeating: 0, count: n),
                           senders: Array(repeating: 0, count: n)))
-        let (stream, continuation) = AsyncStream<Job>.makeStream()
-        jobs = continuation
-        root = Task {
-            await withDiscardingTaskGroup { group in
-                for await job in stream { group.addTask { await job() } }
-                group.cancelAll()
-            }
-        }
         for c in clients.indices { startSenders(c) }
         spawn { [self] in await sampler() }
         if let t = scenario.tuning { spawn { [self] in await tuner(t) } }
@@ -149,15 +148,8 @@ public final class LiveFleet: FleetDriver, Sendable {
         try self.init(scenario: try Scenario.resolve(options), seed: options.seed, window: window)
     }
 
-    /// Runs `job` as a child task of the fleet's group (dropped after shutdown).
-    func spawn(_ job: @escaping Job) {
-        running.add(1, ordering: .relaxed)
-        let counted: Job = { [self] in
-            await job()
-            running.subtract(1, ordering: .relaxed)
-        }
-        if case .terminated = jobs.yield(counted) { running.subtract(1, ordering: .relaxed) }
-    }
+    /// Runs `job` as a task of the fleet (nothing after shutdown).
+    func spawn(_ job: @escaping @Sendable () async -> Void) { tasks.spawn(job) }
 
     /// Real time since the fleet started.
     public var now: Nanoseconds { clock.now() }
@@ -166,7 +158,7 @@ public final class LiveFleet: FleetDriver, Sendable {
     public var startedAt: ContinuousClock.Instant { clock.origin }
 
     /// Tasks of this fleet still running (0 after ``stop()`` or ``shutdown()``).
-    public var runningTasks: Int { running.load(ordering: .relaxed) }
+    public var runningTasks: Int { tasks.count }
 
     // MARK: FleetDriver
 
@@ -182,22 +174,23 @@ public final class LiveFleet: FleetDriver, Sendable {
     public func shutdown() {
         cancelAll()
         let done = DispatchSemaphore(value: 0)
-        let root = self.root
-        Task.detached { await root.value; done.signal() }
+        let tasks = self.tasks
+        Task.detached { await tasks.drained(); done.signal() }
         done.wait()
     }
 
     /// Cancels every task and waits until all have finished. Idempotent.
     public func stop() async {
         cancelAll()
-        await root.value
+        await tasks.drained()
     }
 
+    /// Cancels the tasks waiting in each bucket latest first (each such cancellation is O(1) in
+    /// the library; head first it is O(waiters behind)), then every other task.
     private func cancelAll() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
         gate.setPaused(false)
-        jobs.finish()
-        root.cancel()
+        tasks.stop(cancellingFirst: allKeys.flatMap { $0.waitersLatestFirst() })
     }
 
     /// Every bucket the fleet has made (current keying first, then parked ones), for checks.
@@ -210,13 +203,13 @@ public final class LiveFleet: FleetDriver, Sendable {
     public func snapshot() -> FleetSnapshot {
         let keys = book.withLock { $0.table.keys }
         let buckets = keys.map { $0.bucket.snapshot() }
-        let now = clock.now()
+        let now = Swift.max(0, clock.now())   // the clock starts just after init
         return book.withLock { b in
             var out: [KeySnapshot] = []
             out.reserveCapacity(keys.count)
             for (k, s) in zip(keys, buckets) {
                 let mk = k.metricsKey
-                b.metrics.catchUp(key: mk, to: now) { _ in s.tokens }
+                b.metrics.catchUp(key: mk, to: now) { _ in s.balance }
                 let m = b.metrics.keys[mk]
                 let (adm, tok, q) = b.metrics.keySeries(mk)
                 out.append(KeySnapshot(key: k.name, group: m.group, capacity: s.configuration.capacity,
@@ -265,6 +258,9 @@ public final class LiveFleet: FleetDriver, Sendable {
     /// that suspended in `acquire`, in milliseconds.
     public func latenessPercentiles() -> WaitPercentiles { book.withLock { $0.lateness.percentiles() } }
 
+    /// Forgets the lateness recorded so far (to measure a steady state after a warm-up).
+    public func resetLateness() { book.withLock { $0.lateness.reset() } }
+
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
@@ -278,10 +274,10 @@ public final class LiveFleet: FleetDriver, Sendable {
             let next = (clock.now() / interval + 1) * interval
             do { try await clock.sleep(until: next) } catch { return }
             let keys = book.withLock { $0.table.keys }
-            let tokens = keys.map(\.bucket.tokens)
+            let levels = keys.map { $0.bucket.snapshot().balance }
             let now = clock.now()
             book.withLock { b in
-                for (k, t) in zip(keys, tokens) { b.metrics.catchUp(key: k.metricsKey, to: now) { _ in t } }
+                for (k, level) in zip(keys, levels) { b.metrics.catchUp(key: k.metricsKey, to: now) { _ in level } }
                 b.metrics.sampleGroups(to: now)
             }
         }

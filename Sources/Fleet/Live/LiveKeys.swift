@@ -15,22 +15,48 @@ final class LiveKey: Sendable {
     /// Bumped before every re-plan (reconfiguration), so a request refused by its deadline can
     /// be told apart: refused at once (rejected) or pushed past it while queued (timed out).
     let replans = Atomic<UInt64>(0)
-    /// Everything this bucket admitted, for the token-conservation check after shutdown.
+    /// What this bucket admitted, when auditing (tests): the token-conservation check after
+    /// shutdown replays it.
     let ledger = Mutex(Ledger())
+    let auditing: Bool
 
     struct Ledger: Sendable {
-        /// Total cost admitted, nano-tokens.
-        var admittedUnits: Int64 = 0
-        var admissions = 0
-        /// Earliest admission instant, as an offset from the bucket's origin.
-        var firstAdmission: Duration?
+        /// Admission instants (offsets from the bucket's origin) and costs (nano-tokens).
+        var admissions: [(at: Nanoseconds, units: Int64)] = []
+    }
+
+    /// Tasks inside this bucket's `acquire`, by order of entry: shutdown cancels the latest first.
+    private let waiting = Mutex(WaitList())
+
+    private struct WaitList {
+        var next: UInt64 = 0
+        /// Entry number → registered task id.
+        var entries: [UInt64: UInt64] = [:]
+    }
+
+    /// Notes that the current task enters `acquire`; pass the result to ``leave(_:)``.
+    func enter() -> UInt64 {
+        let task = TaskRegistry.currentID
+        return waiting.withLock { w in
+            w.next &+= 1
+            w.entries[w.next] = task
+            return w.next
+        }
+    }
+
+    func leave(_ entry: UInt64) { _ = waiting.withLock { $0.entries.removeValue(forKey: entry) } }
+
+    /// Ids of the tasks waiting here, latest entry first.
+    func waitersLatestFirst() -> [UInt64] {
+        waiting.withLock { w in w.entries.sorted { $0.key > $1.key }.map(\.value) }
     }
 
     /// The bucket's origin on the fleet's timeline: admission offsets + this = fleet time.
     let origin: Nanoseconds
 
     init(name: String, configuration: BucketConfiguration, metricsKey: Int, isParent: Bool, parent: LiveKey?,
-         clock: LiveClock) {
+         clock: LiveClock, auditing: Bool) {
+        self.auditing = auditing
         self.name = name
         self.bucket = Bucket(configuration)
         self.origin = LiveClock.nanoseconds(clock.origin.duration(to: bucket.origin))
@@ -43,11 +69,8 @@ final class LiveKey: Sendable {
     func admittedAt(_ a: Admission) -> Nanoseconds { origin + LiveClock.nanoseconds(a.admittedAt) }
 
     func record(_ a: Admission, units: Int64) {
-        ledger.withLock { l in
-            l.admittedUnits &+= units
-            l.admissions &+= 1
-            if l.firstAdmission.map({ a.admittedAt < $0 }) ?? true { l.firstAdmission = a.admittedAt }
-        }
+        guard auditing else { return }
+        ledger.withLock { $0.admissions.append((LiveClock.nanoseconds(a.admittedAt), units)) }
     }
 
     /// Changes capacity and refill now through the library's live `reconfigure`: waiters keep
@@ -78,7 +101,8 @@ struct LiveKeyTable: Sendable {
 
     /// The buckets `keying` creates for `clients`, registered in `metrics` at `now`.
     static func build(_ keying: Keying, clients: [LiveClient], tenants: [String], limits: ClientLimits,
-                      tuningFactor: Double, metrics: inout FleetMetrics, clock: LiveClock) throws -> LiveKeyTable {
+                      tuningFactor: Double, metrics: inout FleetMetrics, clock: LiveClock,
+                      auditing: Bool = false) throws -> LiveKeyTable {
         let now = clock.now()
         var t = LiveKeyTable(keying: keying)
         let groupNames = metrics.groups.map(\.name)
@@ -88,9 +112,12 @@ struct LiveKeyTable: Sendable {
         }
         func addKey(_ name: String, _ spec: BucketSpec, members: [Int], parent: LiveKey?) throws -> Int {
             let config = try spec.configuration().scaled(refill: tuningFactor)
+            // Charts for the first 256 keys of each strategy and every parent, as the simulator.
             let mk = metrics.addKey(name, group: groupOf(members), capacity: config.capacity,
-                                    refillPerSecond: config.refill.perSecond, at: now)
-            t.keys.append(LiveKey(name: name, configuration: config, metricsKey: mk, isParent: false, parent: parent, clock: clock))
+                                    refillPerSecond: config.refill.perSecond, at: now,
+                                    series: t.keys.count < SimCore.chartedKeys)
+            t.keys.append(LiveKey(name: name, configuration: config, metricsKey: mk, isParent: false, parent: parent, clock: clock,
+                                  auditing: auditing))
             t.baseRefill.append(spec.refillPerSecond)
             return t.keys.count - 1
         }
@@ -118,7 +145,8 @@ struct LiveKeyTable: Sendable {
             let config = try limits.parent.configuration().scaled(refill: tuningFactor)
             let firstParentMetric = metrics.keys.count + clients.count
             let parentKeys = parents.indices.map { p in
-                LiveKey(name: parents[p].name, configuration: config, metricsKey: firstParentMetric + p, isParent: true, parent: nil, clock: clock)
+                LiveKey(name: parents[p].name, configuration: config, metricsKey: firstParentMetric + p, isParent: true, parent: nil, clock: clock,
+                        auditing: auditing)
             }
             var parentOf = Array(repeating: 0, count: clients.count)
             for (p, members) in parents.map(\.members).enumerated() { for c in members { parentOf[c] = p } }
@@ -127,7 +155,7 @@ struct LiveKeyTable: Sendable {
             }
             for (p, parent) in parents.enumerated() {
                 let mk = metrics.addKey(parent.name, group: groupOf(parent.members), capacity: config.capacity,
-                                        refillPerSecond: config.refill.perSecond, at: now)
+                                        refillPerSecond: config.refill.perSecond, at: now, series: true)
                 precondition(mk == parentKeys[p].metricsKey)
                 t.keys.append(parentKeys[p])
                 t.baseRefill.append(limits.parent.refillPerSecond)

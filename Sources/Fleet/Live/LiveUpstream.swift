@@ -51,6 +51,20 @@ struct LiveUpstream: Sendable {
     /// One call at `now` (ns on the fleet's clock).
     /// - Complexity: O(dimensions), no allocation.
     mutating func call(_ cost: RequestCost, streams: Bool, at now: Int64) -> Answer {
+        // Every dimension admits now, or none is touched: try on copies, commit all together.
+        var admitted = true
+        for i in dims.indices {
+            var trial = dims[i].bucket
+            if !trial.tryAcquire(units: Self.units(dims[i].kind, cost), at: now) { admitted = false; break }
+        }
+        if admitted {
+            for i in dims.indices { _ = dims[i].bucket.tryAcquire(units: Self.units(dims[i].kind, cost), at: now) }
+            var latency = rng.uniform(spec.ttft.lowerBound, spec.ttft.upperBound)
+            if streams {
+                latency += Double(cost.completion) / rng.uniform(spec.tokensPerSecond.lowerBound, spec.tokensPerSecond.upperBound)
+            }
+            return .answered(latency: Int64(latency * 1e9))
+        }
         var admitAt = now
         var never = false
         for i in dims.indices {
@@ -58,14 +72,6 @@ struct LiveUpstream: Sendable {
             if u > dims[i].capacityUnits { never = true; continue }
             let t = dims[i].bucket.admissionTime(units: u, at: now)
             if t > admitAt { admitAt = t }
-        }
-        if !never && admitAt == now {
-            for i in dims.indices { _ = dims[i].bucket.tryAcquire(units: Self.units(dims[i].kind, cost), at: now) }
-            var latency = rng.uniform(spec.ttft.lowerBound, spec.ttft.upperBound)
-            if streams {
-                latency += Double(cost.completion) / rng.uniform(spec.tokensPerSecond.lowerBound, spec.tokensPerSecond.upperBound)
-            }
-            return .answered(latency: Int64(latency * 1e9))
         }
         let ms = SimCore.oneMillisecond
         return .tooManyRequests(retryAfter: never ? nil : ((admitAt - now + ms - 1) / ms) * ms)
