@@ -123,7 +123,7 @@ extension LiveFleet {
     /// As the simulator: the provider's limits from the preset, client buckets at 80 % of
     /// them split evenly over the current keying's user-level keys (parents over the parents).
     func applyPreset(_ name: String) throws {
-        guard let p = UpstreamLimits.presets.first(where: { $0.name == name }) else {
+        guard let p = UpstreamLimits.presetEntry(named: name) else {
             throw FleetError.invalid("unknown preset \"\(name)\" (presets: \(UpstreamLimits.presetNames.joined(separator: ", ")))")
         }
         let tokenCosted = clients.contains { if case .request = $0.cost { return false } else { return true } }
