@@ -40,6 +40,11 @@ public struct BucketConfiguration: Hashable, Sendable, CustomStringConvertible {
 
 /// Token amounts are held as whole nano-tokens (1e-9 token), so decimal costs such as 0.25 or
 /// 1.5 are exact and sums never drift.
+///
+/// ```swift
+/// TokenUnits.units(1.5)              // 1_500_000_000
+/// TokenUnits.tokens(250_000_000)     // 0.25
+/// ```
 public enum TokenUnits {
     public static let perToken: Int64 = 1_000_000_000
 

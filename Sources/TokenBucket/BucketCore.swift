@@ -40,11 +40,9 @@ struct BucketCore {
         let t = Swift.max(now, state.lastSeenTime)
         popDue(at: t, effects: &effects)     // admitted ones are not cancelled
         guard let i = waiters[head...].firstIndex(where: { $0.id == id }) else { return }
-        let behind = unwind(downTo: i, at: t)
-        let cancelled = waiters.removeLast()
-        queuedUnits -= cancelled.units
-        effects.fail(cancelled, CancellationError())
-        for w in behind { append(w, at: t, effects: &effects) }
+        let unwound = unwind(from: i, at: t)
+        effects.fail(unwound[0], CancellationError())
+        for w in unwound.dropFirst() { append(w, at: t, effects: &effects) }
         popDue(at: t, effects: &effects)
     }
 
@@ -53,7 +51,7 @@ struct BucketCore {
     mutating func replanAll(at now: Nanoseconds, effects: inout Effects, change: (inout BucketState, Nanoseconds) -> Void) {
         let t = Swift.max(now, state.lastSeenTime)
         popDue(at: t, effects: &effects)
-        let all = head < waiters.count ? unwind(downTo: head, at: t) : []
+        let all = unwind(from: head, at: t)
         change(&state, t)
         for w in all { append(w, at: t, effects: &effects) }
         popDue(at: t, effects: &effects)
@@ -76,19 +74,19 @@ struct BucketCore {
         }
     }
 
-    /// Cancels the reservations of the waiters after index `i` from the tail (each an exact
-    /// full refund) and returns them in queue order; the waiter at `i` stays, unwound, as the
-    /// last element of `waiters`.
-    private mutating func unwind(downTo i: Int, at t: Nanoseconds) -> [Waiter] {
+    /// Cancels the reservations of the waiters from index `i` on, from the tail (each an exact
+    /// full refund), and removes them from the queue; returns them in queue order.
+    private mutating func unwind(from i: Int, at t: Nanoseconds) -> [Waiter] {
+        guard i < waiters.count else { return [] }
         var j = waiters.count - 1
         while j >= i {
             state.cancel(&waiters[j].reservation, at: t)
+            queuedUnits -= waiters[j].units
             j -= 1
         }
-        let behind = Array(waiters[(i + 1)...])
-        for w in behind { queuedUnits -= w.units }
-        waiters.removeSubrange((i + 1)...)
-        return behind
+        let unwound = Array(waiters[i...])
+        waiters.removeSubrange(i...)
+        return unwound
     }
 
     /// Reserves for `w` at `t` behind the queue, or fails it (cost above capacity, deadline).

@@ -1,5 +1,10 @@
 /// Every way a bucket operation can fail, each with a message a user can act on.
 ///
+/// ```swift
+/// do { try await bucket.acquire(cost, timeout: .seconds(2)) }
+/// catch let error as BucketError { log(error.description) }   // "cost 12 exceeds capacity 10: ..."
+/// ```
+///
 /// Parameters are checked where they enter (configuration, cost), so a bad value is reported
 /// once, by name, instead of hanging a waiter or corrupting the arithmetic later.
 public enum BucketError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -47,6 +47,13 @@ public struct BucketState: Sendable, Hashable {
     @usableFromInline var lastAdmit: Nanoseconds = .min
     /// The latest time seen; time never runs backwards inside the state.
     @usableFromInline var lastSeen: Nanoseconds = .min
+    /// Where the last reconfiguration took over (see ``reconfigure(_:at:)``): cancelling a
+    /// reservation made before it never lowers the FIFO floor below it, because the state
+    /// before that instant is no longer described by the current configuration.
+    @usableFromInline var takeover: Nanoseconds = .min
+    /// Reconfigurations so far: a reservation made under an earlier configuration cannot be
+    /// rolled back through a scale that has changed.
+    @usableFromInline var epoch: UInt32 = 0
 
     /// A full bucket.
     public init(_ configuration: BucketConfiguration) {
@@ -104,11 +111,16 @@ public struct BucketState: Sendable, Hashable {
         let t = Swift.max(now, lastSeen)
         lastSeen = t
         let floorBefore = lastAdmit
-        let admit = Swift.max(gcra.reserve(&tat, units: c, at: t, notBefore: notBefore), lastAdmit)
+        // Held back by the FIFO floor (or `notBefore`), a reservation is accounted as taken at
+        // that instant: requests the bucket could have admitted earlier must not all act
+        // together there. The refill skipped over (`gap`) is remembered for an exact rollback.
+        let start = Swift.max(t, notBefore, lastAdmit)
+        let gap = Swift.max(0, gcra.scaled(start) - tat)
+        let admit = gcra.reserve(&tat, units: c, at: t, notBefore: start)
         lastAdmit = admit
         reservedTotal &+= Int128(c)
         return Reservation(costUnits: c, requestedAt: t, admitAt: admit, reservedThrough: reservedTotal,
-                           floorBefore: floorBefore)
+                           floorBefore: floorBefore, gap: gap, epoch: epoch)
     }
 
     /// When a reservation of `cost` made at `now` would be admitted, without making it.
@@ -122,7 +134,7 @@ public struct BucketState: Sendable, Hashable {
     @inlinable
     public func admissionTime(units c: Int64, at now: Nanoseconds, notBefore: Nanoseconds = .min) -> Nanoseconds {
         let t = Swift.max(now, lastSeen)
-        return Swift.max(gcra.admission(tat, units: c, at: t, notBefore: notBefore), lastAdmit)
+        return gcra.admission(tat, units: c, at: t, notBefore: Swift.max(notBefore, lastAdmit))
     }
 
     /// The capacity in nano-tokens (the largest cost ``reserve(units:at:notBefore:)`` may take).
@@ -163,7 +175,8 @@ public struct BucketState: Sendable, Hashable {
             // The tail: roll back completely, so the reservation before becomes the tail and
             // the FIFO floor is the one before this reservation was made.
             reservedTotal -= Int128(reservation.costUnits)
-            lastAdmit = reservation.floorBefore
+            lastAdmit = Swift.max(reservation.floorBefore, takeover)
+            if reservation.epoch == epoch { tat -= reservation.gap }
         }
         tat -= back * Int128(gcra.q)
         return TokenUnits.tokens(Int64(back))
@@ -195,18 +208,24 @@ public struct BucketState: Sendable, Hashable {
 
     /// Changes capacity and refill at `now`.
     ///
-    /// - Stored tokens: the level at `now` is kept, capped at the new capacity. A bucket in debt
-    ///   (reservations promised ahead of refill) stays in the same debt, which the new rate
-    ///   repays.
-    /// - Reservations already handed out keep their admission times, and no later reservation
-    ///   is admitted before them (first come, first served survives the change). Callers that
-    ///   own their waiters (the async ``Bucket``) cancel and re-reserve them to re-plan them at
-    ///   the new rate.
+    /// - Stored tokens: with nothing promised ahead, the level at `now` is kept, capped at the
+    ///   new capacity.
+    /// - Reservations already handed out keep their admission instants, and no later
+    ///   reservation is admitted before them (first come, first served survives the change).
+    ///   They are paid for at the rate in effect when they were made: the new configuration
+    ///   takes over at the latest promised instant, with the level the bucket has then (capped).
+    ///   (Converting their debt at the new rate instead would, across a fast → slow → fast
+    ///   sequence of changes, turn waiting time into token debt and back at different rates,
+    ///   ratcheting the queue further out at every cycle.)
+    /// - Callers that own their waiters (the async ``Bucket``) cancel and re-reserve them to
+    ///   re-plan them at the new rate.
     public mutating func reconfigure(_ configuration: BucketConfiguration, at now: Nanoseconds) {
         let t = Swift.max(now, lastSeen)
         lastSeen = t
         let new = GCRA(configuration)
-        tat = gcra.converted(tat, at: t, to: new)
+        takeover = Swift.max(t, lastAdmit)
+        epoch &+= 1
+        tat = gcra.converted(tat, at: takeover, to: new)
         gcra = new
         self.configuration = configuration
     }
@@ -251,6 +270,11 @@ public struct BucketState: Sendable, Hashable {
 }
 
 /// A promise from ``BucketState/reserve(_:at:)``: act at ``admitAt``, or cancel before then.
+///
+/// ```swift
+/// var r = try bucket.reserve(5, at: now)
+/// if r.wait > 2 * 1_000_000_000 { bucket.cancel(&r, at: now) }   // too long: give it back
+/// ```
 public struct Reservation: Hashable, Sendable {
     /// The cost in nano-tokens; zero once cancelled.
     public internal(set) var costUnits: Int64
@@ -262,15 +286,21 @@ public struct Reservation: Hashable, Sendable {
     @usableFromInline let reservedThrough: Int128
     /// The bucket's FIFO floor before this reservation, restored when it is cancelled as the tail.
     @usableFromInline let floorBefore: Nanoseconds
+    /// Refill skipped when the reservation was accounted at a later instant than its request
+    /// (scaled units of the configuration of `epoch`), given back with it as the tail.
+    @usableFromInline let gap: Int128
+    @usableFromInline let epoch: UInt32
 
     @usableFromInline
     init(costUnits: Int64, requestedAt: Nanoseconds, admitAt: Nanoseconds, reservedThrough: Int128,
-         floorBefore: Nanoseconds) {
+         floorBefore: Nanoseconds, gap: Int128 = 0, epoch: UInt32 = 0) {
         self.costUnits = costUnits
         self.requestedAt = requestedAt
         self.admitAt = admitAt
         self.reservedThrough = reservedThrough
         self.floorBefore = floorBefore
+        self.gap = gap
+        self.epoch = epoch
     }
 
     /// The cost in tokens (zero once cancelled).

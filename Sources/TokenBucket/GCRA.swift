@@ -119,7 +119,9 @@ struct GCRA: Hashable, Sendable {
     func latestAdmission(_ tat: Int128) -> Nanoseconds { GCRA.ceilDiv(tat &- burst, Int128(p)) }
 
     /// The state under `new` that keeps the level at `t` (capped at the new capacity, rounded
-    /// toward fewer tokens by less than a nano-token). A debt stays the same debt.
+    /// toward fewer tokens by less than a nano-token). Pass for `t` the latest promised
+    /// admission when it is later than now: promises keep their instants and the new
+    /// configuration takes over from there (see ``BucketState/reconfigure(_:at:)``).
     @inlinable
     func converted(_ tat: Int128, at t: Nanoseconds, to new: GCRA) -> Int128 {
         let level = scaledLevel(tat, at: t)
@@ -127,15 +129,12 @@ struct GCRA: Hashable, Sendable {
         return new.burst + new.scaled(t) - scaledLevel
     }
 
-    /// ``converted(_:at:to:)`` that also keeps reservations already handed out first: when a
-    /// reservation is promised after `t`, the new state is empty at that instant, so nothing
-    /// new is admitted before it (used where no separate FIFO floor is stored).
+    /// ``converted(_:at:to:)`` for a state that stores no FIFO floor (keyed buckets): the
+    /// latest promise is recovered from `tat` itself, and the new configuration takes over
+    /// there, so nothing new is admitted before a reservation already handed out.
     @inlinable
     func convertedKeepingOrder(_ tat: Int128, at t: Nanoseconds, to new: GCRA) -> Int128 {
-        let kept = converted(tat, at: t, to: new)
-        let promised = latestAdmission(tat)
-        guard promised > t else { return kept }
-        return Swift.max(kept, new.scaled(promised) + new.burst)
+        converted(tat, at: Swift.max(t, latestAdmission(tat)), to: new)
     }
 
     // MARK: Integer division with explicit rounding

@@ -152,6 +152,11 @@ public struct LLMLimiterState: Sendable {
 }
 
 /// A request admitted (now or later) by an LLM limiter: keep it to reconcile real usage.
+///
+/// ```swift
+/// let r = try limiter.reserve(request, at: now)       // act at r.admitAt
+/// try limiter.reconcile(r, inputTokens: 1_180, outputTokens: 96, at: later)
+/// ```
 public struct LLMReservation: Sendable, Hashable {
     /// The request as estimated.
     public let request: LLMRequest

@@ -1,4 +1,9 @@
 /// The dimensions an LLM provider limits, each enforced by its own client bucket.
+///
+/// ```swift
+/// limiter.available(at: now)[.tokens]      // tokens per minute budget left now
+/// request.cost(in: .outputTokens)          // what a request takes from the output bucket
+/// ```
 public enum LLMDimension: String, CaseIterable, Sendable, Hashable, Codable {
     /// Requests per minute; each request costs 1.
     case requests

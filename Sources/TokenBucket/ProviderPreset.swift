@@ -88,7 +88,7 @@ public struct ProviderPreset: Sendable, Hashable, Identifiable {
         if let perDay = upstream.requestsPerDay {
             try ProviderPreset.check(perDay, name: "requests per day limit")
             let refill = try Rate(perDay * headroom, per: .seconds(86_400))
-            let capacity = Swift.max(1, perDay * (1 - headroom))
+            let capacity = Swift.max(1, perDay - perDay * headroom)
             lines.append("requests per day: \(ProviderPreset.format(perDay))/day × \(h) = \(ProviderPreset.format(perDay * headroom))/day "
                          + "(\(ProviderPreset.format(refill.perSecond, decimals: 6))/s); capacity max(1, \(ProviderPreset.format(perDay)) × (1 − \(h))) = \(ProviderPreset.format(capacity))")
             daily = try BucketConfiguration(capacity: capacity, refill: refill)
@@ -151,6 +151,11 @@ public struct ProviderPreset: Sendable, Hashable, Identifiable {
 }
 
 /// What the tutorial published for one of its examples against what the 80 % rule gives.
+///
+/// ```swift
+/// ProviderPreset.tutorialRuleViolation.published   // "8/s for a 500 RPM limit"
+/// ProviderPreset.tutorialRuleViolation.derived     // "500 RPM × 0.8 / 60 = 6.67/s"
+/// ```
 public struct TutorialComparison: Sendable, Hashable {
     /// The tutorial's figure, verbatim, when known to us; `nil` when it is not.
     public let published: String?

@@ -15,7 +15,7 @@ struct SlotTable<Key: Hashable & Sendable>: Sendable {
 
     @usableFromInline var configuration: BucketConfiguration
     @usableFromInline var gcra: GCRA
-    @usableFromInline var slots: [Key: Int128] = [:]
+    @usableFromInline var slots = SlotMap<Key>()
     @usableFromInline var overrides: [Key: Override] = [:]
     /// When `slots` reaches this size, full slots are swept out (amortized O(1) per insert).
     @usableFromInline var sweepAt = SlotTable.minimumSweep
@@ -37,12 +37,12 @@ struct SlotTable<Key: Hashable & Sendable>: Sendable {
             return try body(&overrides.values[i].tat, g)
         }
         if let i = slots.index(forKey: key) {
-            return try body(&slots.values[i], gcra)
+            return try body(&slots.entries[i].tat, gcra)
         }
         var tat = GCRA.alwaysFull
         let result = try body(&tat, gcra)
         if tat != GCRA.alwaysFull {
-            slots[key] = tat
+            slots.insertNew(key, tat)
             if slots.count >= sweepAt { evictFull(at: t) }
         }
         return result
@@ -66,7 +66,7 @@ struct SlotTable<Key: Hashable & Sendable>: Sendable {
     mutating func evictFull(at t: Nanoseconds) -> Int {
         let before = slots.count
         let g = gcra
-        slots = slots.filter { !g.isFull($0.value, at: t) }
+        slots.retain { !g.isFull($0, at: t) }
         sweepAt = Swift.max(SlotTable.minimumSweep, slots.count * 2)
         return before - slots.count
     }
@@ -77,9 +77,7 @@ struct SlotTable<Key: Hashable & Sendable>: Sendable {
     mutating func setConfiguration(_ new: BucketConfiguration, at t: Nanoseconds) {
         let g = GCRA(new)
         let old = gcra
-        for i in slots.indices {
-            slots.values[i] = old.convertedKeepingOrder(slots.values[i], at: t, to: g)
-        }
+        slots.updateAll { old.convertedKeepingOrder($0, at: t, to: g) }
         configuration = new
         gcra = g
         _ = evictFull(at: t)
@@ -90,13 +88,13 @@ struct SlotTable<Key: Hashable & Sendable>: Sendable {
     mutating func setOverride(_ new: BucketConfiguration?, for key: Key, at t: Nanoseconds) {
         let (tat, old) = slot(key)
         overrides[key] = nil
-        slots[key] = nil
+        slots.removeValue(forKey: key)
         if let new {
             let g = GCRA(new)
             overrides[key] = Override(configuration: new, gcra: g, tat: old.convertedKeepingOrder(tat, at: t, to: g))
         } else {
             let converted = old.convertedKeepingOrder(tat, at: t, to: gcra)
-            if !gcra.isFull(converted, at: t) { slots[key] = converted }
+            if !gcra.isFull(converted, at: t) { slots.insertNew(key, converted) }
         }
     }
 

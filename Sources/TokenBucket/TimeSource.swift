@@ -8,15 +8,26 @@ struct TimeSource: Sendable {
     let sleepUntil: @Sendable (Nanoseconds) async throws -> Void
 
     init<C: Clock>(_ clock: C) where C.Duration == Duration {
-        if let continuous = clock as? ContinuousClock {
-            let origin = continuous.now
-            now = { TimeSource.nanoseconds(origin.duration(to: ContinuousClock.now)) }
-            sleepUntil = { t in try await continuous.sleep(until: origin.advanced(by: .nanoseconds(t)), tolerance: nil) }
+        if clock is ContinuousClock {
+            self = TimeSource.continuous()
         } else {
             let origin = clock.now
             now = { TimeSource.nanoseconds(origin.duration(to: clock.now)) }
             sleepUntil = { t in try await clock.sleep(until: origin.advanced(by: .nanoseconds(t)), tolerance: nil) }
         }
+    }
+
+    /// Built outside any generic context, so reading the time needs no generic metadata.
+    static func continuous() -> TimeSource {
+        let origin = ContinuousClock.now
+        return TimeSource(
+            now: { TimeSource.nanoseconds(origin.duration(to: ContinuousClock.now)) },
+            sleepUntil: { t in try await ContinuousClock().sleep(until: origin.advanced(by: .nanoseconds(t)), tolerance: nil) })
+    }
+
+    private init(now: @escaping @Sendable () -> Nanoseconds, sleepUntil: @escaping @Sendable (Nanoseconds) async throws -> Void) {
+        self.now = now
+        self.sleepUntil = sleepUntil
     }
 
     /// Whole nanoseconds in `d` (toward zero).
