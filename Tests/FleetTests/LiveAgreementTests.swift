@@ -20,7 +20,7 @@ import TokenBucket
 /// the simulator breaks such ties by event order, live mode by which sleeping task wakes
 /// first. Who wins decides whose client bucket pays for one more retry: one token of a 3/s
 /// bucket moves that user's later waits by a third of a second (measured: admitted 201–209
-/// live vs 202 simulated over eight runs, 429s 147–155 vs 148; p99 1,343–1,917 ms live vs
+/// live vs 202 simulated over nine runs, 429s 147–155 vs 148; p99 1,343–2,015 ms live vs
 /// 1,638 ms simulated, all of it one user's queue: with tuning off too, user-4 max 1,916 ms
 /// live, 1,599 ms simulated, after one retry more).
 extension LiveRealTime { @Suite struct Agreement {
