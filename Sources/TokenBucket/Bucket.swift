@@ -134,7 +134,10 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
         let requested = now()
         // Fast path: nobody waiting and the tokens are there; no suspension.
         let (units, immediate) = try core.withLock { c in
-            c.flush(at: requested)
+            if c.dirtyFrom != nil {
+                c.flush(at: requested)
+                arm(&c)
+            }
             let u = try c.state.units(for: cost)
             let t = Swift.max(requested, c.state.lastSeenTime)
             if let d = deadlineOffset, d < t {
@@ -243,7 +246,10 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     public var tokens: Double {
         let t = now()
         return core.withLock { c in
-            c.flush(at: t)
+            if c.dirtyFrom != nil {
+                c.flush(at: t)
+                arm(&c)
+            }
             return c.state.tokens(at: t)
         }
     }
@@ -251,7 +257,11 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     /// Tokens, waiters, queued cost and the oldest wait, read together under one lock.
     public func snapshot() -> BucketSnapshot {
         let t = now()
-        return core.withLock { $0.snapshot(at: t) }
+        return core.withLock { c in
+            let snapshot = c.snapshot(at: t)
+            arm(&c)
+            return snapshot
+        }
     }
 
     // MARK: The timer
