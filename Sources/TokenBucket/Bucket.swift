@@ -23,12 +23,17 @@ import Synchronization
 ///
 /// ## Semantics
 /// - **Cancellation**: cancelling a waiting task removes it and its `acquire` throws
-///   `CancellationError` (the Swift convention, so `try await` callers unwind as for any other
-///   cancelled work). Its tokens are given back exactly: the reservations behind it are unwound
-///   from the tail (each a full, exact refund) and re-reserved in their original order as of the
-///   cancellation instant, so later waiters move up. A task cancelled after its admission instant
-///   has passed is admitted (the tokens were already its own). A task cancelled before it calls
-///   `acquire` takes nothing and throws `CancellationError`.
+///   `CancellationError` at once (the Swift convention, so `try await` callers unwind as for any
+///   other cancelled work). Its tokens are given back exactly: the reservations behind it are
+///   unwound from the tail (each an exact rollback) and re-reserved in their original order, so
+///   later waiters move up. To make a burst of cancellations (a task group cancelled with
+///   thousands of waiters) cost one pass instead of one per task, that re-plan happens at the
+///   next operation on the bucket (`acquire`, ``snapshot()``, ``tokens``, ``reconfigure(_:)``...)
+///   or at the latest 1 ms after the cancellation; until then ``tryAcquire(_:)`` sees the old,
+///   more conservative plan. Cancelling the last waiter is given back on the spot. A task
+///   cancelled after its admission instant has passed is admitted (the tokens were already its
+///   own). A task cancelled before it calls `acquire` takes nothing and throws
+///   `CancellationError`.
 /// - **Deadlines**: ``acquire(_:deadline:)`` and ``acquire(_:timeout:)`` compute the admission
 ///   instant first and throw ``BucketError/deadlineExceeded(wouldAdmitAfter:allowed:)`` at once,
 ///   consuming nothing, when it is after the deadline. If a later re-plan (a slower
@@ -37,8 +42,9 @@ import Synchronization
 /// - **Reconfiguration** while tasks wait: see ``reconfigure(_:)``.
 ///
 /// - Complexity: ``tryAcquire(_:)`` and an `acquire` that need not wait are O(1) under one
-///   lock; a waiting `acquire` is O(1) plus one suspension; cancelling a waiter or
-///   reconfiguring is O(waiters behind it).
+///   lock; a waiting `acquire` is O(1) plus one suspension; cancelling a waiter is O(log waiters)
+///   to find it plus one coalesced O(waiters behind it) re-plan per burst; reconfiguring is
+///   O(waiters).
 public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     /// The clock admissions are timed on.
     public let clock: C
@@ -47,7 +53,6 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     public let origin: C.Instant
 
     @usableFromInline let core: Mutex<BucketCore>
-    private let waiterIDs = Atomic<UInt64>(0)
 
     /// A full bucket with `configuration`, timed on `clock`.
     public init(_ configuration: BucketConfiguration, clock: C) {
@@ -129,6 +134,10 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
         let requested = now()
         // Fast path: nobody waiting and the tokens are there; no suspension.
         let (units, immediate) = try core.withLock { c in
+            if c.dirtyFrom != nil {
+                c.flush(at: requested)
+                arm(&c)
+            }
             let u = try c.state.units(for: cost)
             let t = Swift.max(requested, c.state.lastSeenTime)
             if let d = deadlineOffset, d < t {
@@ -140,16 +149,16 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
         if let immediate {
             admitted = immediate
         } else {
-            let id = waiterIDs.add(1, ordering: .relaxed).newValue
+            let ticket = WaiterTicket()
             admitted = try await withTaskCancellationHandler {
                 try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Nanoseconds, any Error>) in
                     let t = now()
                     let cancelled = Task.isCancelled
                     let effects = core.withLock { c in
                         var effects = Effects()
-                        c.enqueue(Waiter(id: id, units: units, requestedAt: requested, deadline: deadlineOffset,
+                        c.enqueue(Waiter(units: units, requestedAt: requested, deadline: deadlineOffset,
                                          continuation: continuation),
-                                  at: t, cancelled: cancelled, effects: &effects)
+                                  ticket: ticket, at: t, cancelled: cancelled, effects: &effects)
                         arm(&c)
                         return effects
                     }
@@ -159,7 +168,7 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
                 let t = now()
                 let effects = core.withLock { c in
                     var effects = Effects()
-                    c.cancel(id: id, at: t, effects: &effects)
+                    c.cancel(ticket, at: t, effects: &effects)
                     arm(&c)
                     return effects
                 }
@@ -236,20 +245,31 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     /// Tokens available to take now.
     public var tokens: Double {
         let t = now()
-        return core.withLock { $0.state.tokens(at: t) }
+        return core.withLock { c in
+            if c.dirtyFrom != nil {
+                c.flush(at: t)
+                arm(&c)
+            }
+            return c.state.tokens(at: t)
+        }
     }
 
     /// Tokens, waiters, queued cost and the oldest wait, read together under one lock.
     public func snapshot() -> BucketSnapshot {
         let t = now()
-        return core.withLock { $0.snapshot(at: t) }
+        return core.withLock { c in
+            let snapshot = c.snapshot(at: t)
+            arm(&c)
+            return snapshot
+        }
     }
 
     // MARK: The timer
 
-    /// Makes sure a timer is asleep until the first waiter's admission (or earlier).
+    /// Makes sure a timer is asleep until the first waiter's admission or the pending
+    /// re-plan (or earlier).
     private func arm(_ c: inout BucketCore) {
-        guard let deadline = c.headAdmission else { return }
+        guard let deadline = c.nextWake else { return }
         if let armed = c.timerDeadline, armed <= deadline { return }
         c.timer?.cancel()
         c.timerGeneration &+= 1

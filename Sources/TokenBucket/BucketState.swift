@@ -182,6 +182,20 @@ public struct BucketState: Sendable, Hashable {
         return TokenUnits.tokens(Int64(back))
     }
 
+    /// Rolls back the latest reservation exactly, as if it had never been made, whatever the
+    /// time (for an owner that knows it never acted, such as a cancelled waiter). Returns
+    /// `false`, changing nothing, when it is not the latest or was already given back.
+    @usableFromInline
+    mutating func rollBackTail(_ reservation: inout Reservation) -> Bool {
+        guard reservation.costUnits > 0, reservation.reservedThrough == reservedTotal else { return false }
+        reservedTotal -= Int128(reservation.costUnits)
+        lastAdmit = Swift.max(reservation.floorBefore, takeover)
+        if reservation.epoch == epoch { tat -= reservation.gap }
+        tat -= Int128(reservation.costUnits) * Int128(gcra.q)
+        reservation.costUnits = 0
+        return true
+    }
+
     /// Adds `tokens` back to the bucket now (capped at capacity), for a request that used less
     /// than it took. The reverse, charging more, is ``charge(_:at:)``.
     public mutating func refund(_ tokens: Double, at now: Nanoseconds) throws {

@@ -112,6 +112,47 @@ struct BucketTests {
         #expect(try await next.value.admittedAt == .seconds(1))
     }
 
+    @Test("with no other operation, the timer re-plans within 1 ms of a cancellation")
+    func timerReplansAfterCancellation() async throws {
+        let clock = ManualClock()
+        let bucket = try Bucket(capacity: 4, refillPerSecond: 2, clock: clock)
+        try await bucket.acquire(4)
+        let head = Task { try await bucket.acquire(4) }           // 2 s
+        await waiters(bucket, 1)
+        let next = Task { try await bucket.acquire(2) }           // 3 s
+        await waiters(bucket, 2)
+        await clock.waitForSleepers(1)
+        clock.advance(by: .milliseconds(500))
+        head.cancel()
+        await #expect(throws: CancellationError.self) { try await head.value }
+        await eventually("timer re-armed for the re-plan") { clock.nextDeadline?.offset == .milliseconds(501) }
+        clock.advance(by: .milliseconds(1))                       // the re-plan: next moves up to 1 s
+        await eventually("re-planned") { clock.nextDeadline?.offset == .seconds(1) }
+        clock.advance(to: .init(offset: .seconds(1)))
+        #expect(try await next.value.admittedAt == .seconds(1))
+    }
+
+    @Test("cancelling 10,000 waiters head first: all throw, every token comes back")
+    func massCancellation() async throws {
+        let clock = ManualClock()
+        let bucket = try Bucket(capacity: 2, refillPerSecond: 1, clock: clock)
+        try await bucket.acquire(2)
+        let tasks = (0..<10_000).map { _ in Task { try await bucket.acquire(1) } }
+        await waiters(bucket, 10_000)
+        for t in tasks { t.cancel() }
+        var cancelled = 0
+        for t in tasks {
+            do { _ = try await t.value } catch is CancellationError { cancelled += 1 }
+        }
+        #expect(cancelled == 10_000)
+        let s = bucket.snapshot()
+        #expect(s.waiters == 0)
+        #expect(s.queuedCost == 0)
+        #expect(s.balance == 0)                                   // exactly as before they came
+        clock.advance(by: .seconds(2))
+        #expect(bucket.tokens == 2)
+    }
+
     @Test func cancelledBeforeCallingTakesNothing() async throws {
         let clock = ManualClock()
         let bucket = try Bucket(capacity: 1, refillPerSecond: 1, clock: clock)
