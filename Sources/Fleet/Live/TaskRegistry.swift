@@ -9,10 +9,12 @@ import Synchronization
 /// tasks.stop(cancellingFirst: latestWaiters)   // then every other task
 /// await tasks.drained()                        // all have returned
 /// ```
-/// Why not one task group: a group cancels its children in its own order, and cancelling the
-/// waiters of one `Bucket` head first costs the library O(waiters behind) each (it unwinds and
-/// re-reserves everybody behind), 1.9 s for 10,000 waiters in a release build, against 0.09 s
-/// latest first.
+/// Why not one task group: a group cancels its children in its own order, and the fleet
+/// cancels each bucket's waiters latest first, which the library refunds exactly on the spot
+/// (a waiter cancelled ahead of others is marked and the queue behind it re-planned later, in
+/// one pass per burst). With the library before its coalesced cancellation, head first cost
+/// 1.9 s for 10,000 waiters in a release build against 0.09 s latest first; now a shutdown of
+/// 10,000 waiting tasks takes about 45 ms either way.
 final class TaskRegistry: Sendable {
     /// The id of the registered task running now (0 outside one).
     @TaskLocal static var currentID: UInt64 = 0
