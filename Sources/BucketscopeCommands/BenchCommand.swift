@@ -125,6 +125,14 @@ func residentBytes() -> Int {
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
+/// Hands free heap pages back to the system (glibc's `malloc_trim`, found at run time), so a
+/// resident-size figure counts what is held, not what was freed while a table grew.
+func releaseFreeHeapPages() {
+    guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "malloc_trim") else { return }
+    typealias Trim = @convention(c) (Int) -> Int32
+    _ = unsafeBitCast(symbol, to: Trim.self)(0)
+}
+
 /// Peak resident set size of this process so far, in bytes.
 func peakResidentBytes() -> Int {
     var usage = rusage()

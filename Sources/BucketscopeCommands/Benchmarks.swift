@@ -13,6 +13,7 @@ enum Benchmarks {
             Benchmark(name: "waiters_10k_p99_lateness", run: { try await LibraryBenchmarks.waiters() }),
             Benchmark(name: "replay_rows_per_s", run: { try replayThroughput() }),
             Benchmark(name: "simulated_requests_per_s", isolated: true, run: { try await fleetBenchmarks() }),
+            Benchmark(name: "live_waiters_10k_p99_lateness", isolated: true, run: { try await liveBenchmarks() }),
         ]
     }
 
