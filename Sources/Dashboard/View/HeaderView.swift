@@ -12,10 +12,12 @@ enum HeaderView {
             x += grid.put(text, x: x, y: header.y, style: style, maxWidth: header.maxX - x) + gap
         }
         if header.width >= 100 { put("bucketscope", palette.style(.title, .bold)) }
+        // Live mode says so first, in reverse video: these are real tasks on the real clock.
+        if snapshot.mode == .live { put(header.width >= 120 ? " LIVE: real tasks, real clock " : " LIVE ", palette.style(.warn, [.bold, .reverse])) }
         put(snapshot.scenario, palette.style(.mainFg, .bold))
         put("keying " + snapshot.keying.rawValue, palette.base)
         put(Format.clock(nanoseconds: snapshot.now), palette.base)
-        put(snapshot.mode == .live ? "live" : Format.speed(state.speed, times: g.braille ? "×" : "x"), palette.base)
+        put(snapshot.mode == .live ? (g.braille ? "×1" : "x1") : Format.speed(state.speed, times: g.braille ? "×" : "x"), palette.base)
         if state.paused {
             put(g.paused + " paused", palette.style(.warn, .bold))
         } else {
