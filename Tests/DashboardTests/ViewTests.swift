@@ -25,6 +25,14 @@ import Testing
         #expect(render()[0].contains("▶ running"))
     }
 
+    @Test func liveModeSaysSoFirstAndOffersOnlyTimesOne() {
+        let live = Fixtures.snapshot(mode: .live)
+        #expect(render(DashboardState(), live)[0].hasPrefix("  LIVE   test"))
+        #expect(render(DashboardState(), live)[0].contains("×1"))
+        #expect(render(DashboardState(), live, width: 120, height: 40)[0].contains("LIVE: real tasks, real clock"))
+        #expect(!render()[0].contains("LIVE"))
+    }
+
     @Test func theInputLineShowsWhatIsTypedAndItsError() {
         var state = DashboardState()
         state.overlay = .input(InputLine(field: .refill, text: "x1", target: "b", error: "'x1' is not a number"))
