@@ -71,22 +71,8 @@ extension SimCore {
         let s = Int(slot)
         let c = Int(requests[s].client)
         let n = requests[s].attempt
-        var delay: Int64?
-        switch clients[c].retry {
-        case .none:
-            delay = nil
-        case let .fixed(d, maxRetries):
-            delay = n < maxRetries ? d : nil
-        case let .exponential(maxRetries, base, cap, honour):
-            if n < maxRetries {
-                if honour, let ra = retryAfter, ra > 0, ra <= 60_000_000_000 {
-                    delay = ra
-                } else {
-                    let backoff = Swift.min(Double(base) * Double(1 << Swift.min(Int(n), 30)), Double(cap))
-                    delay = Int64(backoff * clients[c].rng.uniform(0.75, 1))
-                }
-            }
-        }
+        let policy = clients[c].retry
+        let delay = policy.delay(attempt: n, retryAfter: retryAfter, rng: &clients[c].rng)
         guard let d = delay, now + d <= requests[s].deadline else {
             finish(slot, .failed)
             return

@@ -1,12 +1,12 @@
 import TokenBucket
 
 // What a client draws from its seeded generator — when it sends, what a request costs, how long
-// it backs off after a 429 — as plain functions of the generator, so live mode draws exactly
-// the numbers the simulator draws (`SimCore+Clients.swift`, `SimCore+Upstream.swift`; the
-// `ClientDrawsMatchTheSimulator` tests pin the two together, draw for draw).
+// it backs off after a 429 — as plain functions of the generator. The simulator
+// (`SimCore+Clients.swift`, `SimCore+Upstream.swift`) and live mode both call these, so they draw
+// exactly the same numbers for the same seed.
 
 extension Arrival {
-    /// The next open-loop arrival after `t` (nil for closed loop), as `SimCore.nextArrival`.
+    /// The next open-loop arrival after `t` (nil for closed loop).
     /// `phase` is the on/off cycle's offset (drawn once, by ``firstArrival(at:rng:phase:)``).
     func next(after t: Int64, phase: Int64, rng: inout Xoshiro256) -> Int64? {
         switch self {
@@ -52,8 +52,8 @@ extension Arrival {
         }
     }
 
-    /// The first arrival of an open-loop client starting at `now`, as `SimCore.scheduleFirstArrivals`
-    /// draws it (setting `phase` for on/off); nil for closed loop (see ``closedLoopStagger(at:rng:)``).
+    /// The first arrival of an open-loop client starting at `now` (setting `phase` for on/off);
+    /// nil for closed loop (see ``closedLoopStagger(at:rng:)``).
     func firstArrival(at now: Int64, rng: inout Xoshiro256, phase: inout Int64) -> Int64? {
         switch self {
         case .closedLoop:
@@ -86,7 +86,7 @@ struct RequestCost: Sendable, Equatable {
 }
 
 extension CostModel {
-    /// Draws one request's cost, as `SimCore.startRequest` does.
+    /// Draws one request's cost.
     func draw(rng: inout Xoshiro256) -> RequestCost {
         switch self {
         case .request:
@@ -104,9 +104,9 @@ extension CostModel {
 }
 
 extension RetryPolicy {
-    /// How long to wait before retry number `attempt + 1` after a 429 (nil: give up), as
-    /// `SimCore.handle429`: Retry-After when honoured and at most 60 s, else capped exponential
-    /// backoff with jitter U[0.75, 1].
+    /// How long to wait before retry number `attempt + 1` after a 429 (nil: give up):
+    /// Retry-After when honoured and at most 60 s, else capped exponential backoff with jitter
+    /// U[0.75, 1].
     func delay(attempt n: Int32, retryAfter: Int64?, rng: inout Xoshiro256) -> Int64? {
         switch self {
         case .none:
