@@ -133,13 +133,6 @@ func releaseFreeHeapPages() {
     _ = unsafeBitCast(symbol, to: Trim.self)(0)
 }
 
-/// Peak resident set size of this process so far, in bytes.
-func peakResidentBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) * 1024
-}
-
 /// The best (lowest) of `rounds` timings of `body`, in ns per operation.
 func nanosPerOp(operations: Int, rounds: Int = 5, _ body: () throws -> Void) rethrows -> Double {
     var best = Double.infinity
