@@ -164,34 +164,30 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     /// request used less than it took.
     /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` unless finite and >= 0.
     public mutating func refund(_ tokens: Double, for key: Key, parent: Key? = nil, at now: Nanoseconds) throws {
-        guard tokens.isFinite, tokens >= 0 else {
-            throw BucketError.invalidParameter(name: "refund", value: tokens, requirement: "a finite number >= 0")
-        }
-        let u = TokenUnits.units(tokens)
-        let t = Swift.max(now, lastSeen)
-        if let parent {
-            _ = try parentSlot(parent)
-            parents!.withSlot(parent, at: t) { tat, g in g.refund(&tat, units: u, at: t) }
-        }
-        lastSeen = t
-        children.withSlot(key, at: t) { tat, g in g.refund(&tat, units: u, at: t) }
+        try adjust(tokens, named: "refund", for: key, parent: parent, at: now) { tat, g, u, t in g.refund(&tat, units: u, at: t) }
     }
 
     /// Takes `tokens` from the key's bucket (and the parent's) now, even into debt: a request
     /// used more than it took.
     /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` unless finite and >= 0.
     public mutating func charge(_ tokens: Double, for key: Key, parent: Key? = nil, at now: Nanoseconds) throws {
+        try adjust(tokens, named: "charge", for: key, parent: parent, at: now) { tat, g, u, t in g.charge(&tat, units: u, at: t) }
+    }
+
+    /// Applies `change` to the key's bucket and, when named, the parent's.
+    private mutating func adjust(_ tokens: Double, named name: String, for key: Key, parent: Key?, at now: Nanoseconds,
+                                 _ change: (inout Int128, GCRA, Int64, Nanoseconds) -> Void) throws {
         guard tokens.isFinite, tokens >= 0 else {
-            throw BucketError.invalidParameter(name: "charge", value: tokens, requirement: "a finite number >= 0")
+            throw BucketError.invalidParameter(name: name, value: tokens, requirement: "a finite number >= 0")
         }
         let u = TokenUnits.units(tokens)
         let t = Swift.max(now, lastSeen)
         if let parent {
             _ = try parentSlot(parent)
-            parents!.withSlot(parent, at: t) { tat, g in g.charge(&tat, units: u, at: t) }
+            parents!.withSlot(parent, at: t) { tat, g in change(&tat, g, u, t) }
         }
         lastSeen = t
-        children.withSlot(key, at: t) { tat, g in g.charge(&tat, units: u, at: t) }
+        children.withSlot(key, at: t) { tat, g in change(&tat, g, u, t) }
     }
 
     // MARK: Configuration

@@ -4,21 +4,6 @@ import Testing
 /// `bucketscope run --live` end to end, through the built executable. REAL TIME: 1 s runs.
 @Suite(.tags(.realTime), .enabled(if: FileManager.default.isExecutableFile(atPath: bucketscopeBinary.path)))
 struct LiveRunCommandTests {
-    func bucketscope(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = bucketscopeBinary
-        p.arguments = args
-        p.currentDirectoryURL = repositoryRoot
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     @Test func runLivePrintsTheSameReportInModeLive() throws {
         let r = try bucketscope(["run", "--live", "--duration", "1s", "--format", "json", "--scenario", "burst"])
         #expect(r.status == 0, "\(r.err)")

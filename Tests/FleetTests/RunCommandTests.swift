@@ -3,24 +3,25 @@ import Testing
 
 let bucketscopeBinary = repositoryRoot.appendingPathComponent(".build/debug/bucketscope")
 
+/// Runs the built executable from the repository root; its exit status, stdout and stderr.
+func bucketscope(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    let p = Process()
+    p.executableURL = bucketscopeBinary
+    p.arguments = args
+    p.currentDirectoryURL = repositoryRoot
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
 /// `bucketscope run` end to end, through the built executable (`swift test` builds it).
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: bucketscopeBinary.path)))
 struct RunCommandTests {
-    func bucketscope(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = bucketscopeBinary
-        p.arguments = args
-        p.currentDirectoryURL = repositoryRoot
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     @Test(arguments: [
         (["--keying", "per-key"], "--keying must be one of shared, per-user, per-tenant, hierarchical"),
         (["--duration", "5 parsecs"], "--duration"),
