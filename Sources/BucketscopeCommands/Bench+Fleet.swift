@@ -48,7 +48,7 @@ func fleetBenchScenario(clients: Int, rate: Double, name: String) -> Scenario {
              limits: ClientLimits(perUser: BucketSpec(capacity: 10, refillPerSecond: 4)),
              clients: [ClientSpec(name: "user", group: "users", count: clients, arrival: .poisson(rate: rate),
                                   deadline: 10_000_000_000)],
-             upstream: UpstreamSpec(limits: UpstreamLimits(requestsPerMinute: 400_000), ttft: 0.05...0.2))
+             upstream: UpstreamSpec(limits: ProviderLimits(requestsPerMinute: 400_000), ttft: 0.05...0.2))
 }
 
 /// Resident set size now, MB (Linux `/proc/self/status` VmRSS; 0 where unavailable).

@@ -157,7 +157,7 @@ import TokenBucket
                          clients: [ClientSpec(name: "c", group: "g", arrival: .poisson(rate: 1e-9),
                                               retry: .exponential(maxRetries: 2, base: 500 * millisecond, cap: 8 * second,
                                                                   honourRetryAfter: honour))],
-                         upstream: UpstreamSpec(limits: UpstreamLimits(requestsPerMinute: 60, burstPerSecond: true),
+                         upstream: UpstreamSpec(limits: ProviderLimits(requestsPerMinute: 60, burstPerSecond: true),
                                                 ttft: 0...0))
         return try Simulation(scenario: s, seed: 1)
     }
@@ -187,7 +187,7 @@ import TokenBucket
     @Test func givesUpAfterTwoRetries() throws {
         let s = Scenario(name: "t", clients: [ClientSpec(name: "c", group: "g", arrival: .poisson(rate: 1e-9),
                                                          retry: .fixed(delay: 1 * second, maxRetries: 2))],
-                         upstream: UpstreamSpec(limits: UpstreamLimits(requestsPerMinute: 10)))
+                         upstream: UpstreamSpec(limits: ProviderLimits(requestsPerMinute: 10)))
         let sim = try Simulation(scenario: s, seed: 1)
         for _ in 0..<10 { sim.core.startRequest(client: 0) }   // the minute's 10 requests
         #expect(sim.metrics.upstream.status429 == 0)

@@ -59,6 +59,20 @@ public struct WaitRecorder: Sendable {
         WaitPercentiles(p50: value(atPercentile: 50), p90: value(atPercentile: 90),
                         p99: value(atPercentile: 99), max: Double(maxNanoseconds) / 1e6)
     }
+
+    /// p50, p90, p99 and max counting also requests still waiting, each as the wait it has had
+    /// so far (`pending`, nanoseconds): lower bounds when any is still waiting
+    /// (``WaitPercentiles/lowerBound``). Right after a keying switch starves a group, this is
+    /// what shows it: admitted requests alone would say "0".
+    /// - Complexity: O(pending) plus one copy of the histogram when `pending` is not empty.
+    public func percentiles(includingPending pending: [Int64]) -> WaitPercentiles {
+        guard !pending.isEmpty else { return percentiles() }
+        var all = self
+        for w in pending { all.record(w) }
+        var p = all.percentiles()
+        p.lowerBound = true
+        return p
+    }
 }
 
 /// Waits within one sample interval, for a chart's p99 line: a fixed log-scale histogram

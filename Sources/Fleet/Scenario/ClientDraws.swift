@@ -2,7 +2,7 @@ import TokenBucket
 
 // What a client draws from its seeded generator — when it sends, what a request costs, how long
 // it backs off after a 429 — as plain functions of the generator. The simulator
-// (`SimCore+Clients.swift`, `SimCore+Upstream.swift`) and live mode both call these, so they draw
+// (`FleetCore+Clients.swift`, `FleetCore+Upstream.swift`) and live mode both call these, so they draw
 // exactly the same numbers for the same seed.
 
 extension Arrival {

@@ -3,15 +3,17 @@ import TokenBucket
 // The seam to the library's `ProviderPreset`: everything the fleet knows about provider limits is
 // in this one file, and the preset table itself is the library's.
 
-/// A provider's limits as it enforces them: continuous refill ("token bucket") per minute, each
-/// dimension a bucket holding one minute's worth; optionally a 1-second cap on requests (Azure
-/// checks RPM over 1 s windows, Anthropic may enforce 60 RPM as 1/s).
+/// The simulated provider's limits as it enforces them: continuous refill ("token bucket") per
+/// minute, each dimension a bucket holding one minute's worth; optionally a 1-second cap on
+/// requests (Azure checks RPM over 1 s windows, Anthropic may enforce 60 RPM as 1/s) and a daily
+/// request limit. (Not the library's `UpstreamLimits`, the published numbers these are made
+/// from: see ``init(_:)``.)
 ///
 /// ```swift
-/// let l = UpstreamLimits.preset(named: "OpenAI gpt-4o Tier 1")!   // 500 RPM, 30,000 TPM
+/// let l = ProviderLimits.preset(named: "OpenAI gpt-4o Tier 1")!   // 500 RPM, 30,000 TPM
 /// l.clientShare(headroom: 0.8, dimension: .requests)           // 400/min = 6.67/s
 /// ```
-public struct UpstreamLimits: Sendable, Equatable {
+public struct ProviderLimits: Sendable, Equatable {
     public var requestsPerMinute: Double?
     /// Prompt + completion tokens per minute (OpenAI counts prompt + max_tokens at admission).
     public var tokensPerMinute: Double?
@@ -20,12 +22,15 @@ public struct UpstreamLimits: Sendable, Equatable {
     public var outputTokensPerMinute: Double?
     /// Also cap requests at RPM/60 per second, with a burst of one second's worth.
     public var burstPerSecond: Bool
+    /// Requests per day (OpenRouter's `:free` models: 50), a bucket of one day's worth refilling
+    /// continuously over the day.
+    public var requestsPerDay: Double?
 
     public init(requestsPerMinute: Double? = nil, tokensPerMinute: Double? = nil, inputTokensPerMinute: Double? = nil,
-                outputTokensPerMinute: Double? = nil, burstPerSecond: Bool = false) {
+                outputTokensPerMinute: Double? = nil, burstPerSecond: Bool = false, requestsPerDay: Double? = nil) {
         self.requestsPerMinute = requestsPerMinute; self.tokensPerMinute = tokensPerMinute
         self.inputTokensPerMinute = inputTokensPerMinute; self.outputTokensPerMinute = outputTokensPerMinute
-        self.burstPerSecond = burstPerSecond
+        self.burstPerSecond = burstPerSecond; self.requestsPerDay = requestsPerDay
     }
 
     /// Headroom the tutorial applies: size client buckets at 80 % of the provider's limit.
@@ -36,7 +41,7 @@ public struct UpstreamLimits: Sendable, Equatable {
         public var name: String
         /// The short name scenario files may use (`preset = "openai-gpt-4o-tier1"`).
         public var slug: String
-        public var limits: UpstreamLimits
+        public var limits: ProviderLimits
         /// For messages: the library's name.
         public var title: String { name }
     }
@@ -48,7 +53,7 @@ public struct UpstreamLimits: Sendable, Equatable {
         var all = ProviderPreset.all
         if let azure = try? ProviderPreset.azure(tokensPerMinute: 30_000) { all.append(azure) }
         return all.map { p in
-            Preset(name: p.name, slug: slug(p.name), limits: UpstreamLimits(p.upstream))
+            Preset(name: p.name, slug: slug(p.name), limits: ProviderLimits(p.upstream))
         }
     }()
 
@@ -79,13 +84,13 @@ public struct UpstreamLimits: Sendable, Equatable {
         return presets.first { $0.name == full || $0.name.lowercased() == key || $0.slug == key }
     }
 
-    public static func preset(named name: String) -> UpstreamLimits? { presetEntry(named: name)?.limits }
+    public static func preset(named name: String) -> ProviderLimits? { presetEntry(named: name)?.limits }
 
     /// The fleet's view of the library's limits: a per-second request cap becomes `burstPerSecond`.
     public init(_ limits: TokenBucket.UpstreamLimits) {
         self.init(requestsPerMinute: limits.requestsPerMinute, tokensPerMinute: limits.tokensPerMinute,
                   inputTokensPerMinute: limits.inputTokensPerMinute, outputTokensPerMinute: limits.outputTokensPerMinute,
-                  burstPerSecond: limits.requestsPerSecond != nil)
+                  burstPerSecond: limits.requestsPerSecond != nil, requestsPerDay: limits.requestsPerDay)
     }
 
     /// Which limit a client bucket is sized from.
@@ -93,7 +98,7 @@ public struct UpstreamLimits: Sendable, Equatable {
 
     /// The client-side rate, per minute, that `headroom` of the binding limit allows (nil when the
     /// provider does not limit that dimension). Tokens use the combined TPM, or input + output.
-    public func clientShare(headroom: Double = UpstreamLimits.headroom, dimension: Dimension) -> Double? {
+    public func clientShare(headroom: Double = ProviderLimits.headroom, dimension: Dimension) -> Double? {
         switch dimension {
         case .requests:
             return requestsPerMinute.map { $0 * headroom }

@@ -10,14 +10,14 @@ import TokenBucket
 // are used exactly when it hands them out: it can never be over-committed, and a user queued
 // far ahead in its own bucket cannot hold the parent's queue (no head-of-line blocking across
 // users). A request refused at either level consumes nothing there.
-extension SimCore {
+extension FleetCore {
     // MARK: Tables
 
     /// Keys per keying strategy that keep time series (parents always do).
     static let chartedKeys = 256
 
-    mutating func buildTable(_ keying: Keying) throws -> KeyTable {
-        var t = KeyTable(keying: keying)
+    mutating func buildTable(_ keying: Keying) throws -> KeyingTable {
+        var t = KeyingTable(keying: keying)
         let groupNames = metrics.groups.map(\.name)
         func groupOf(_ members: [Int]) -> String {
             let gs = Set(members.map { clients[$0].group })
@@ -111,6 +111,8 @@ extension SimCore {
         if !refuse, deadline != .max, table.keys[ki].bucket.admissionTime(units: units, at: now) > deadline {
             refuse = true
         }
+        // A full queue refuses: memory stays bounded however fast clients send.
+        if !refuse, table.keys[ki].queue.count >= queueLimit { refuse = true }
         if refuse {
             if requeue { metrics.timedOut(key: mk, group: group, wasQueued: false) } else { metrics.rejected(key: mk, group: group) }
             finish(slot, .refused)
@@ -146,7 +148,8 @@ extension SimCore {
             return
         }
         let deadline = requests[s].deadline
-        if deadline != .max, table.keys[pi].bucket.admissionTime(units: units, at: now) > deadline {
+        let full = table.keys[pi].queue.count >= queueLimit
+        if full || deadline != .max && table.keys[pi].bucket.admissionTime(units: units, at: now) > deadline {
             metrics.rejected(key: pmk, group: -1)
             let c = Int(requests[s].client)
             metrics.timedOut(key: table.keys[Int(requests[s].childKey)].metricsKey, group: Int(clients[c].group),

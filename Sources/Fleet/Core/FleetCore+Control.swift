@@ -1,7 +1,7 @@
 import TokenBucket
 
 // Steering a running simulation: keying switches, bucket changes, presets, the tuning rule.
-extension SimCore {
+extension FleetCore {
     // MARK: Keying switch
 
     /// Switches keying at `now`. Every waiting request (in a user's or a parent's queue) has its
@@ -174,11 +174,11 @@ extension SimCore {
     /// refill continuously with a minute's worth of burst). Parents in hierarchical keying get
     /// the same split over the parents. Token-costed fleets size from TPM, others from RPM.
     mutating func applyPreset(_ name: String) throws {
-        guard let p = UpstreamLimits.presetEntry(named: name) else {
-            throw FleetError.invalid("unknown preset \"\(name)\" (presets: \(UpstreamLimits.presetNames.joined(separator: ", ")))")
+        guard let p = ProviderLimits.presetEntry(named: name) else {
+            throw FleetError.invalid("unknown preset \"\(name)\" (presets: \(ProviderLimits.presetNames.joined(separator: ", ")))")
         }
         let tokenCosted = clients.contains { if case .request = $0.cost { return false } else { return true } }
-        var dimension: UpstreamLimits.Dimension = tokenCosted ? .tokens : .requests
+        var dimension: ProviderLimits.Dimension = tokenCosted ? .tokens : .requests
         var share = p.limits.clientShare(dimension: dimension)
         if share == nil { dimension = .requests; share = p.limits.clientShare(dimension: .requests) }
         guard let perMinute = share else { throw FleetError.invalid("preset \(name) has no limit to size buckets from") }
@@ -200,7 +200,7 @@ extension SimCore {
         _ = try size(parents)
         setDefault(capacity: cap, refill: refill)
         let unit = dimension == .tokens ? "TPM" : "RPM"
-        let limit = perMinute / UpstreamLimits.headroom
+        let limit = perMinute / ProviderLimits.headroom
         note("preset \(p.title): \(fmt(limit)) \(unit) × 0.8 = \(fmt(perMinute))/min over \(users.count) keys = \(fmt(refill))/s each, capacity \(fmt(cap))", key: nil)
     }
 
@@ -236,20 +236,4 @@ extension SimCore {
     mutating func note(_ summary: String, key: String?) {
         lastChange = ChangeNote(at: now, summary: summary, key: key)
     }
-}
-
-/// A number for a note: whole numbers without decimals, others with up to 3 significant decimals.
-func fmt(_ x: Double) -> String {
-    if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-    if abs(x) >= 100 { return String(format1(x, 1)) }
-    return format1(x, abs(x) >= 1 ? 2 : 3)
-}
-
-func format1(_ x: Double, _ decimals: Int) -> String {
-    var p = 1.0
-    for _ in 0..<decimals { p *= 10 }
-    let r = (x * p).rounded() / p
-    var s = String(r)
-    if s.hasSuffix(".0") { s.removeLast(2) }
-    return s
 }
