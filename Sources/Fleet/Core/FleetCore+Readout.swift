@@ -30,43 +30,23 @@ extension FleetCore {
         for k in table.keys.indices {
             catchUp(Int32(k))
             let lk = table.keys[k]
-            let mk = lk.metricsKey
-            let m = metrics.keys[mk]
-            let (adm, tok, q) = metrics.keySeries(mk)
             var oldest = 0.0
             if let head = lk.queue.first {
                 let r = requests[Int(head)]
                 oldest = Double(now - (lk.isParent ? r.parentStart : r.arrival)) / 1e9
             }
-            let waits = pending.keys[mk].map { m.waits.percentiles(includingPending: $0) } ?? metrics.waitPercentiles(key: mk)
-            keys.append(KeySnapshot(key: lk.name, group: m.group, capacity: lk.bucket.configuration.capacity,
-                                    refillPerSecond: lk.bucket.configuration.refill.perSecond,
-                                    tokens: lk.bucket.tokens(at: now), waiters: m.waiting, oldestWaitSeconds: oldest,
-                                    requests: m.requests, admitted: m.admitted, rejected: m.rejected,
-                                    upstream429: m.upstream429, maxQueue: m.maxQueue, waitMs: waits,
-                                    admittedPerSecond: adm, tokenSeries: tok, queueSeries: q, timedOut: m.timedOut))
+            keys.append(metrics.keySnapshot(key: lk.metricsKey, capacity: lk.bucket.configuration.capacity,
+                                            refillPerSecond: lk.bucket.configuration.refill.perSecond,
+                                            tokens: lk.bucket.tokens(at: now), oldestWaitSeconds: oldest,
+                                            pending: pending.keys[lk.metricsKey]))
         }
         metrics.sampleGroups(to: now)
-        var groups = metrics.groupSnapshots()
-        for g in groups.indices where g < pending.groups.count && !pending.groups[g].isEmpty {
-            let ages = pending.groups[g]
-            groups[g].waiting = ages.count
-            groups[g].oldestWaitSeconds = Double(ages.max() ?? 0) / 1e9
-            groups[g].waitMs = metrics.groups[g].waits.percentiles(includingPending: ages)
-        }
-        let l = upstream.limits
-        let up = UpstreamSnapshot(name: upstream.name, requestsPerMinute: l.requestsPerMinute,
-                                  tokensPerMinute: l.tokensPerMinute ?? l.inputTokensPerMinute,
-                                  requestsLastMinute: metrics.requestsLastMinute(at: now),
-                                  tokensLastMinute: metrics.tokensLastMinute(at: now),
-                                  requests: metrics.upstream.requests, status429: metrics.upstream.status429,
-                                  rate429: metrics.recent429Rate(at: now), inFlight: metrics.upstream.inFlight)
-        var s = FleetSnapshot(scenario: scenario.name, mode: .simulated, keying: table.keying, now: now,
-                              sampleInterval: metrics.sampleInterval, noisyEnabled: noisyEnabled, keys: keys,
-                              groups: groups, upstream: up, lastChange: lastChange,
-                              tuningFactor: scenario.tuning == nil ? nil : tuningFactor, tuningMoves: tuningMoves)
-        s.warnings = warnings()
-        return s
+        return FleetSnapshot(scenario: scenario.name, mode: .simulated, keying: table.keying, now: now,
+                             sampleInterval: metrics.sampleInterval, noisyEnabled: noisyEnabled, keys: keys,
+                             groups: metrics.groupSnapshots(pending: pending.groups),
+                             upstream: metrics.upstreamSnapshot(name: upstream.name, limits: upstream.limits, at: now),
+                             lastChange: lastChange, tuningFactor: scenario.tuning == nil ? nil : tuningFactor,
+                             tuningMoves: tuningMoves, warnings: warnings())
     }
 
     /// The report of the run so far, over `duration` (default: time so far).

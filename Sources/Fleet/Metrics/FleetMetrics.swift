@@ -1,8 +1,8 @@
 import TokenBucket
 
-/// Every counter, percentile and time series of a fleet, recorded by whoever runs it: the
-/// simulator's event loop today, a live runner on a real clock later. Nothing here knows about
-/// events or virtual time beyond the instants passed in.
+/// Every counter, percentile and time series of a fleet, recorded by the fleet core (for every
+/// driver that runs it) or by a ``TrafficLedger`` (requests from outside). Nothing here knows
+/// about events or clocks beyond the instants passed in.
 ///
 /// Keys and groups are registered once (a group of -1 records for the key only: a parent
 /// bucket in hierarchical keying) and then addressed by integer index, so recording is a
@@ -278,6 +278,42 @@ public struct FleetMetrics: Sendable {
                                  throughput: tp, shareOfAdmitted: total > 0 ? tp / total : 0,
                                  throughputSeries: g.throughputSeries.values, p99Series: g.p99Series.values)
         }
+    }
+
+    /// One key as a frame shows it: counters, percentiles (with the waits so far of `pending`
+    /// requests, when any), series, and what the caller knows of its bucket now.
+    public mutating func keySnapshot(key mk: Int, capacity: Double, refillPerSecond: Double, tokens: Double,
+                                     oldestWaitSeconds: Double, pending: [Int64]?) -> KeySnapshot {
+        let m = keys[mk]
+        let (adm, tok, q) = keySeries(mk)
+        let waits = pending.map { m.waits.percentiles(includingPending: $0) } ?? waitPercentiles(key: mk)
+        return KeySnapshot(key: m.name, group: m.group, capacity: capacity, refillPerSecond: refillPerSecond,
+                           tokens: tokens, waiters: m.waiting, oldestWaitSeconds: oldestWaitSeconds,
+                           requests: m.requests, admitted: m.admitted, rejected: m.rejected,
+                           upstream429: m.upstream429, maxQueue: m.maxQueue, waitMs: waits,
+                           admittedPerSecond: adm, tokenSeries: tok, queueSeries: q, timedOut: m.timedOut)
+    }
+
+    /// The groups as a frame shows them, with the requests waiting now (`pending[g]`: their
+    /// waits so far, ns) counted in `waiting`, the oldest wait and the percentiles.
+    public func groupSnapshots(pending: [[Int64]]) -> [GroupSnapshot] {
+        var groups = groupSnapshots()
+        for g in groups.indices where g < pending.count && !pending[g].isEmpty {
+            let ages = pending[g]
+            groups[g].waiting = ages.count
+            groups[g].oldestWaitSeconds = Double(ages.max() ?? 0) / 1e9
+            groups[g].waitMs = self.groups[g].waits.percentiles(includingPending: ages)
+        }
+        return groups
+    }
+
+    /// The provider as a frame shows it.
+    public func upstreamSnapshot(name: String, limits l: ProviderLimits, at now: Nanoseconds) -> UpstreamSnapshot {
+        UpstreamSnapshot(name: name, requestsPerMinute: l.requestsPerMinute,
+                         tokensPerMinute: l.tokensPerMinute ?? l.inputTokensPerMinute,
+                         requestsLastMinute: requestsLastMinute(at: now), tokensLastMinute: tokensLastMinute(at: now),
+                         requests: upstream.requests, status429: upstream.status429,
+                         rate429: recent429Rate(at: now), inFlight: upstream.inFlight)
     }
 
     public func requestsLastMinute(at now: Nanoseconds) -> Double { upstream.requestsWindow.sum(at: now) }
