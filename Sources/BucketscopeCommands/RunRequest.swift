@@ -67,7 +67,7 @@ struct RunRequest {
         let clock = ContinuousClock()
         let start = clock.now
         let sim = try Simulation(scenario: scenario, seed: o.seed)
-        sim.run(until: o.duration)
+        try sim.run(until: o.duration, eventBudget: Simulation.defaultEventBudget)
         let wall = start.duration(to: clock.now)
         let report = sim.report(wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18)
         switch format {
