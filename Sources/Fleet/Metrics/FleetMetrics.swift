@@ -151,9 +151,9 @@ public struct FleetMetrics: Sendable {
         if group >= 0 { groups[group].rejected &+= 1 }
     }
 
-    /// Undoes ``enqueued(key:)`` for a request refused after all: live mode counts a request as
-    /// waiting while its task is inside the bucket's `acquire`, and learns only from the answer
-    /// that it was refused at once (record that with ``rejected(key:group:)``).
+    /// Undoes ``enqueued(key:)`` for a request refused after all: a ``TrafficLedger`` may hear
+    /// that a request waits before its limiter refuses it (record that with
+    /// ``rejected(key:group:)``).
     @inline(__always)
     public mutating func dequeued(key: Int) { keys[key].waiting &-= 1 }
 

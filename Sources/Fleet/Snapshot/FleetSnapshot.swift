@@ -17,7 +17,7 @@ public struct FleetSnapshot: Sendable, Equatable {
     public var lastChange: ChangeNote?
     /// The tuning controller's current refill factor (1 = untouched), nil when it is off.
     public var tuningFactor: Double?
-    /// How many times the tuning controller has moved the refill. Added by fleet.
+    /// How many times the tuning controller has moved the refill.
     public var tuningMoves: Int
     /// What a person must know to read the numbers right, one sentence each (a group whose
     /// requests all cost more than its bucket's capacity: "every `paying` request costs ~1,000

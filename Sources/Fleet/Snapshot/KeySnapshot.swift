@@ -21,7 +21,7 @@ public struct KeySnapshot: Sendable, Equatable {
     public var admittedPerSecond: [Double]
     public var tokenSeries: [Double]
     public var queueSeries: [Double]
-    /// Requests that gave up while waiting (deadline passed after a re-plan). Added by fleet.
+    /// Requests that gave up while waiting (deadline passed after a re-plan).
     public var timedOut: Int
 
     public init(key: String, group: String, capacity: Double, refillPerSecond: Double, tokens: Double,
