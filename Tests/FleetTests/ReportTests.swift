@@ -90,3 +90,25 @@ import TokenBucket
         #expect(try run("noisy-neighbor", for: second).snapshot().warnings.isEmpty)
     }
 }
+
+@Suite struct WaitRecorderTests {
+    /// Counting waiting requests by merging ranks gives what recording them would give (within
+    /// the histogram's 1 %), without touching the recorded waits.
+    @Test func pendingWaitsCountAsIfTheyHadBeenRecorded() {
+        var rng = Xoshiro256(seed: 3, stream: 1)
+        for (recordedCount, zerosEvery, pendingCount) in [(0, 1, 5), (1_000, 3, 5), (1_000, 1_000_000, 30), (50, 2, 20), (200, 1, 1)] {
+            var w = WaitRecorder()
+            for i in 0..<recordedCount { w.record(i % zerosEvery == 0 ? 0 : Int64(rng.uniform(1e5, 3e9))) }
+            let pending = (0..<pendingCount).map { _ in Int64(rng.uniform(0, 5e9)) }
+            let merged = w.percentiles(includingPending: pending)
+            var all = w
+            for p in pending { all.record(p) }
+            let recorded = all.percentiles()
+            for (a, b) in [(merged.p50, recorded.p50), (merged.p90, recorded.p90), (merged.p99, recorded.p99), (merged.max, recorded.max)] {
+                #expect(abs(a - b) <= 0.011 * Swift.max(a, b) + 0.002, "\(recordedCount) \(pendingCount): \(a) vs \(b)")
+            }
+            #expect(merged.lowerBound)
+            #expect(w.count == UInt64(recordedCount))   // untouched
+        }
+    }
+}

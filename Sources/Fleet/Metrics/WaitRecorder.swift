@@ -64,13 +64,47 @@ public struct WaitRecorder: Sendable {
     /// so far (`pending`, nanoseconds): lower bounds when any is still waiting
     /// (``WaitPercentiles/lowerBound``). Right after a keying switch starves a group, this is
     /// what shows it: admitted requests alone would say "0".
-    /// - Complexity: O(pending) plus one copy of the histogram when `pending` is not empty.
+    ///
+    /// The recorded waits are not touched (a dashboard asks every frame, for thousands of keys):
+    /// the rank of each percentile is found among the recorded waits and the sorted pending ones
+    /// together.
+    /// - Complexity: O(m log m + m × histogram buckets) for m pending waits; beyond 32 of them,
+    ///   one copy of the histogram and m records instead.
     public func percentiles(includingPending pending: [Int64]) -> WaitPercentiles {
         guard !pending.isEmpty else { return percentiles() }
-        var all = self
-        for w in pending { all.record(w) }
-        var p = all.percentiles()
-        p.lowerBound = true
-        return p
+        if pending.count > 32, histogram != nil {
+            var all = self
+            for w in pending { all.record(w) }
+            var p = all.percentiles()
+            p.lowerBound = true
+            return p
+        }
+        let sorted = pending.map { Swift.max(0, $0) }.sorted()
+        let recorded = count
+        let total = Double(recorded) + Double(sorted.count)
+        /// Recorded waits at or below `ns`.
+        func recordedAtOrBelow(_ ns: Int64) -> UInt64 {
+            guard ns > 0 else { return zeros }
+            let micros = UInt64(Swift.max(1, (ns + 500) / 1000))
+            return zeros + (histogram?.count(within: 0...micros) ?? 0)
+        }
+        /// The recorded wait of rank `k` (1-based), in milliseconds.
+        func recordedRank(_ k: Double) -> Double {
+            guard k > Double(zeros), let h = histogram, h.totalCount > 0 else { return 0 }
+            let inner = Swift.min(100, (k - Double(zeros)) / Double(h.totalCount) * 100)
+            return Swift.min(Double(h.valueAtPercentile(inner)) / 1000, Double(maxNanoseconds) / 1e6)
+        }
+        func value(_ percentile: Double) -> Double {
+            let rank = Swift.max(1, percentile / 100 * total)
+            for (i, p) in sorted.enumerated() {
+                let below = Double(recordedAtOrBelow(p))
+                guard below + Double(i + 1) >= rank else { continue }
+                // The rank falls at this pending wait, or at a recorded one before it.
+                return below + Double(i) >= rank ? recordedRank(rank - Double(i)) : Double(p) / 1e6
+            }
+            return recordedRank(rank - Double(sorted.count))
+        }
+        return WaitPercentiles(p50: value(50), p90: value(90), p99: value(99),
+                               max: Double(Swift.max(maxNanoseconds, sorted.last ?? 0)) / 1e6, lowerBound: true)
     }
 }
