@@ -230,6 +230,24 @@ extension ManualClock {
     }
 }
 
+extension LiveFleetOnATestClock {
+    /// The pacing task does not keep a fleet alive: one that nobody holds is gone (and its
+    /// task ends at its next wake-up) even if nobody stopped it.
+    @Test func aFleetNobodyHoldsIsFreedWithoutAStop() async throws {
+        weak var dropped: LiveFleet<ManualClock>?
+        let clock = ManualClock()
+        do {
+            let fleet = try LiveFleet(scenario: Scenario.named("noisy-neighbor")!, seed: 1, clock: clock)
+            dropped = fleet
+            clock.set(second)
+            #expect(fleet.snapshot().now == second)
+        }
+        // The task may be running the core at this instant (holding the fleet for that call).
+        for _ in 0..<10_000 where dropped != nil { await Task.yield() }
+        #expect(dropped == nil)
+    }
+}
+
 extension LiveRealTime { @Suite struct Smoke {
     /// REAL TIME, about 0.3 s: the clock driver on `ContinuousClock` paces the core by itself
     /// (nobody reads it meanwhile) and stops promptly. Tolerances for a loaded 2-core machine.

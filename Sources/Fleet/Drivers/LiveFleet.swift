@@ -79,7 +79,15 @@ public final class LiveFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
         cutoff = window ?? .max
         startedAt = clock.now.advanced(by: lead)
         state = Mutex(State(core: try FleetCore(scenario: scenario, seed: seed)))
-        let pacer = Task { [self] in await pace() }
+        // The pacing task holds the fleet only while it runs the core, not while it sleeps: a
+        // fleet nobody holds any more stops at its next event.
+        let (clock, origin) = (clock, startedAt)
+        let pacer = Task { [weak self] in
+            while !Task.isCancelled, let next = self?.runAndNextEvent() {
+                do { try await clock.sleep(until: origin.advanced(by: .nanoseconds(next)), tolerance: nil) } catch { return }
+                self?.recordLateness(since: next)
+            }
+        }
         state.withLock { $0.pacer = pacer }
     }
 
@@ -97,19 +105,18 @@ public final class LiveFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
         if target > s.core.now { s.core.run(until: target) }
     }
 
-    /// Sleeps until the next event is due, runs the core, again, until cancelled or past the window.
-    private func pace() async {
-        while !Task.isCancelled {
-            let next: Nanoseconds? = state.withLock { s in
-                catchUp(&s)
-                guard s.stoppedAt == nil, let t = s.core.nextEventTime, t <= cutoff else { return nil }
-                return t
-            }
-            guard let next else { return }
-            do { try await clock.sleep(until: startedAt.advanced(by: .nanoseconds(next)), tolerance: nil) } catch { return }
-            let late = now - next
-            state.withLock { $0.lateness.record(late) }
+    /// Runs the core up to now; the next event's instant, unless stopped or past the window.
+    private func runAndNextEvent() -> Nanoseconds? {
+        state.withLock { s in
+            catchUp(&s)
+            guard s.stoppedAt == nil, let t = s.core.nextEventTime, t <= cutoff else { return nil }
+            return t
         }
+    }
+
+    private func recordLateness(since due: Nanoseconds) {
+        let late = now - due
+        state.withLock { $0.lateness.record(late) }
     }
 
     // MARK: FleetDriver
