@@ -24,26 +24,31 @@ extension FleetCore {
     }
 
     mutating func snapshot() -> FleetSnapshot {
-        let pending = pendingWaits()
+        var groupsWaiting = Array(repeating: [Int64](), count: metrics.groups.count)
         var keys: [KeySnapshot] = []
         keys.reserveCapacity(table.keys.count)
         for k in table.keys.indices {
             catchUp(Int32(k))
             let lk = table.keys[k]
-            var oldest = 0.0
-            if let head = lk.queue.first {
-                let r = requests[Int(head)]
-                oldest = Double(now - (lk.isParent ? r.parentStart : r.arrival)) / 1e9
+            // Waits so far of this key's waiters (and of their groups), head (oldest) first.
+            var ages: [Int64]?
+            if !lk.queue.isEmpty {
+                ages = lk.queue.map { slot in
+                    let r = requests[Int(slot)]
+                    let g = Int(clients[Int(r.client)].group)
+                    if g < groupsWaiting.count { groupsWaiting[g].append(now - r.arrival) }
+                    return now - (lk.isParent ? r.parentStart : r.arrival)
+                }
             }
             keys.append(metrics.keySnapshot(key: lk.metricsKey, capacity: lk.bucket.configuration.capacity,
                                             refillPerSecond: lk.bucket.configuration.refill.perSecond,
-                                            tokens: lk.bucket.tokens(at: now), oldestWaitSeconds: oldest,
-                                            pending: pending.keys[lk.metricsKey]))
+                                            tokens: lk.bucket.tokens(at: now),
+                                            oldestWaitSeconds: Double(ages?.first ?? 0) / 1e9, pending: ages))
         }
         metrics.sampleGroups(to: now)
         return FleetSnapshot(scenario: scenario.name, mode: .simulated, keying: table.keying, now: now,
                              sampleInterval: metrics.sampleInterval, noisyEnabled: noisyEnabled, keys: keys,
-                             groups: metrics.groupSnapshots(pending: pending.groups),
+                             groups: metrics.groupSnapshots(pending: groupsWaiting),
                              upstream: metrics.upstreamSnapshot(name: upstream.name, limits: upstream.limits, at: now),
                              lastChange: lastChange, tuningFactor: scenario.tuning == nil ? nil : tuningFactor,
                              tuningMoves: tuningMoves, warnings: warnings())

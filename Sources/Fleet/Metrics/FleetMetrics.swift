@@ -47,6 +47,8 @@ public struct FleetMetrics: Sendable {
         var admittedInInterval = 0
         var cachedWaits = WaitPercentiles()
         var cachedAtCount: UInt64 = 0
+        var cachedRanks: WaitRanks?
+        var ranksAtCount: UInt64 = 0
     }
 
     public struct GroupRecord: Sendable {
@@ -257,6 +259,17 @@ public struct FleetMetrics: Sendable {
         return keys[key].cachedWaits
     }
 
+    /// Wait percentiles of a key counting requests still waiting (their waits so far, ns); the
+    /// recorded waits' ranks are kept until new waits are recorded.
+    public mutating func waitPercentiles(key: Int, includingPending pending: [Int64]) -> WaitPercentiles {
+        let c = keys[key].waits.count
+        if keys[key].cachedRanks == nil || c != keys[key].ranksAtCount {
+            keys[key].cachedRanks = keys[key].waits.ranks()
+            keys[key].ranksAtCount = c
+        }
+        return keys[key].cachedRanks!.percentiles(includingPending: pending)
+    }
+
     /// Upstream 429s / requests over the last 10 s.
     public func recent429Rate(at now: Nanoseconds) -> Double {
         let r = upstream.recentRequests.sum(at: now)
@@ -286,7 +299,7 @@ public struct FleetMetrics: Sendable {
                                      oldestWaitSeconds: Double, pending: [Int64]?) -> KeySnapshot {
         let m = keys[mk]
         let (adm, tok, q) = keySeries(mk)
-        let waits = pending.map { m.waits.percentiles(includingPending: $0) } ?? waitPercentiles(key: mk)
+        let waits = pending.map { waitPercentiles(key: mk, includingPending: $0) } ?? waitPercentiles(key: mk)
         return KeySnapshot(key: m.name, group: m.group, capacity: capacity, refillPerSecond: refillPerSecond,
                            tokens: tokens, waiters: m.waiting, oldestWaitSeconds: oldestWaitSeconds,
                            requests: m.requests, admitted: m.admitted, rejected: m.rejected,

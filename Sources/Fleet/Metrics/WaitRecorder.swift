@@ -64,47 +64,77 @@ public struct WaitRecorder: Sendable {
     /// so far (`pending`, nanoseconds): lower bounds when any is still waiting
     /// (``WaitPercentiles/lowerBound``). Right after a keying switch starves a group, this is
     /// what shows it: admitted requests alone would say "0".
-    ///
-    /// The recorded waits are not touched (a dashboard asks every frame, for thousands of keys):
-    /// the rank of each percentile is found among the recorded waits and the sorted pending ones
-    /// together.
-    /// - Complexity: O(m log m + m × histogram buckets) for m pending waits; beyond 32 of them,
-    ///   one copy of the histogram and m records instead.
+    /// - Complexity: O(histogram size + m log m) for m pending waits; with ``ranks()`` kept
+    ///   from an earlier call, ``WaitRanks/percentiles(includingPending:)`` is O(recorded
+    ///   buckets + m log m).
     public func percentiles(includingPending pending: [Int64]) -> WaitPercentiles {
         guard !pending.isEmpty else { return percentiles() }
-        if pending.count > 32, histogram != nil {
-            var all = self
-            for w in pending { all.record(w) }
-            var p = all.percentiles()
-            p.lowerBound = true
-            return p
+        return ranks().percentiles(includingPending: pending)
+    }
+
+    /// The recorded waits as their distinct histogram values, ascending, with how many were
+    /// recorded at or below each: all a merge with waiting requests needs, computed once per
+    /// change of the recorded waits (a dashboard merges every frame, for thousands of keys).
+    /// - Complexity: O(histogram size).
+    public func ranks() -> WaitRanks {
+        var r = WaitRanks(zeros: zeros, maxNanoseconds: maxNanoseconds)
+        guard let h = histogram else { return r }
+        var cumulative = zeros
+        for v in h.recordedValues() {
+            cumulative += UInt64(v.count)
+            r.micros.append(v.value)
+            r.cumulative.append(cumulative)
         }
-        let sorted = pending.map { Swift.max(0, $0) }.sorted()
-        let recorded = count
-        let total = Double(recorded) + Double(sorted.count)
-        /// Recorded waits at or below `ns`.
-        func recordedAtOrBelow(_ ns: Int64) -> UInt64 {
-            guard ns > 0 else { return zeros }
-            let micros = UInt64(Swift.max(1, (ns + 500) / 1000))
-            return zeros + (histogram?.count(within: 0...micros) ?? 0)
-        }
-        /// The recorded wait of rank `k` (1-based), in milliseconds.
-        func recordedRank(_ k: Double) -> Double {
-            guard k > Double(zeros), let h = histogram, h.totalCount > 0 else { return 0 }
-            let inner = Swift.min(100, (k - Double(zeros)) / Double(h.totalCount) * 100)
-            return Swift.min(Double(h.valueAtPercentile(inner)) / 1000, Double(maxNanoseconds) / 1e6)
-        }
-        func value(_ percentile: Double) -> Double {
-            let rank = Swift.max(1, percentile / 100 * total)
-            for (i, p) in sorted.enumerated() {
-                let below = Double(recordedAtOrBelow(p))
-                guard below + Double(i + 1) >= rank else { continue }
-                // The rank falls at this pending wait, or at a recorded one before it.
-                return below + Double(i) >= rank ? recordedRank(rank - Double(i)) : Double(p) / 1e6
+        return r
+    }
+}
+
+/// Recorded waits in rank order (see ``WaitRecorder/ranks()``).
+public struct WaitRanks: Sendable {
+    /// Waits recorded as exactly zero.
+    var zeros: UInt64
+    var maxNanoseconds: Int64
+    /// Distinct recorded waits (highest equivalent value of each histogram bucket), µs, ascending.
+    var micros: [UInt64] = []
+    /// Waits recorded at or below `micros[i]`, zeros included.
+    var cumulative: [UInt64] = []
+
+    var total: UInt64 { cumulative.last ?? zeros }
+
+    /// p50, p90, p99 and max of the recorded waits together with the waits so far of the
+    /// requests still waiting (ns), as if they had been recorded now: each percentile is the
+    /// value of rank ⌈q × total⌉ in the merged order.
+    /// - Complexity: O(recorded buckets + m log m).
+    public func percentiles(includingPending pending: [Int64]) -> WaitPercentiles {
+        let waiting = pending.map { Swift.max(0, $0) }.sorted()
+        let total = Double(self.total) + Double(waiting.count)
+        guard total > 0 else { return WaitPercentiles(lowerBound: !pending.isEmpty) }
+        let targets = [50.0, 90.0, 99.0].map { UInt64(Swift.max(1, ($0 / 100 * total).rounded(.up))) }
+        var found = [Double](repeating: 0, count: targets.count)
+        var next = 0
+        var seen: UInt64 = 0
+        var i = 0, j = 0   // next recorded bucket, next waiting request
+        let cap = Double(maxNanoseconds) / 1e6
+        // Zeros first (recorded and waiting ones), then the two ascending lists merged.
+        while j < waiting.count && waiting[j] == 0 { j += 1 }
+        seen = zeros + UInt64(j)
+        while next < targets.count && seen >= targets[next] { found[next] = 0; next += 1 }
+        while next < targets.count && (i < micros.count || j < waiting.count) {
+            let recordedMs = i < micros.count ? Double(micros[i]) / 1000 : .infinity
+            let waitingMs = j < waiting.count ? Double(waiting[j]) / 1e6 : .infinity
+            let value: Double
+            if recordedMs <= waitingMs {
+                seen += cumulative[i] - (i == 0 ? zeros : cumulative[i - 1])
+                value = Swift.min(recordedMs, cap)
+                i += 1
+            } else {
+                seen += 1
+                value = waitingMs
+                j += 1
             }
-            return recordedRank(rank - Double(sorted.count))
+            while next < targets.count && seen >= targets[next] { found[next] = value; next += 1 }
         }
-        return WaitPercentiles(p50: value(50), p90: value(90), p99: value(99),
-                               max: Double(Swift.max(maxNanoseconds, sorted.last ?? 0)) / 1e6, lowerBound: true)
+        return WaitPercentiles(p50: found[0], p90: found[1], p99: found[2],
+                               max: Double(Swift.max(maxNanoseconds, waiting.last ?? 0)) / 1e6, lowerBound: !pending.isEmpty)
     }
 }
