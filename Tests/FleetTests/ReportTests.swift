@@ -38,6 +38,8 @@ import TokenBucket
                 #expect(p == NumberText.roundedToSignificant(p, 3), "\(g.name) \(p)")
             }
         }
+        #expect(r.groups.allSatisfy { $0.waitMs.p99 <= $0.waitMs.max })
+        #expect(WaitPercentiles(p99: 2806.26, max: 2806.26).honest.p99 == 2800)   // never above the exact max
         #expect(NumberText.significant(20971.519, 3) == "21000")
         #expect(NumberText.significant(0.13749, 3) == "0.137")
         #expect(NumberText.significant(1.5, 3) == "1.5")

@@ -29,13 +29,14 @@ public enum NumberText {
 
     /// `x` rounded to `digits` significant digits: what a histogram that keeps values to within
     /// 1 % can honestly say (a wait percentile of 20,971.519 ms is "21000").
-    public static func roundedToSignificant(_ x: Double, _ digits: Int) -> Double {
+    public static func roundedToSignificant(_ x: Double, _ digits: Int,
+                                            rule: FloatingPointRoundingRule = .toNearestOrAwayFromZero) -> Double {
         guard x.isFinite, x != 0 else { return x }
         let magnitude = Int((abs(x)).log10Floor)
         var scale = 1.0
         let shift = digits - 1 - magnitude
         for _ in 0..<abs(shift) { scale *= 10 }
-        return shift >= 0 ? (x * scale).rounded() / scale : (x / scale).rounded() * scale
+        return shift >= 0 ? (x * scale).rounded(rule) / scale : (x / scale).rounded(rule) * scale
     }
 
     public static func significant(_ x: Double, _ digits: Int) -> String {

@@ -13,9 +13,13 @@ public struct WaitPercentiles: Sendable, Equatable, Codable {
     }
 
     /// p50, p90 and p99 rounded to the 3 significant digits the wait histograms hold (values
-    /// within 1 %); `max` is exact and kept.
+    /// within 1 %), never above `max`, which is exact and kept.
     public var honest: WaitPercentiles {
-        WaitPercentiles(p50: NumberText.roundedToSignificant(p50, 3), p90: NumberText.roundedToSignificant(p90, 3),
-                        p99: NumberText.roundedToSignificant(p99, 3), max: max, lowerBound: lowerBound)
+        let ceiling = NumberText.roundedToSignificant(max, 3, rule: .down)
+        func round(_ x: Double) -> Double {
+            let r = NumberText.roundedToSignificant(x, 3)
+            return r > max ? ceiling : r
+        }
+        return WaitPercentiles(p50: round(p50), p90: round(p90), p99: round(p99), max: max, lowerBound: lowerBound)
     }
 }
