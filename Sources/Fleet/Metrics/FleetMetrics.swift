@@ -47,8 +47,6 @@ public struct FleetMetrics: Sendable {
         var admittedInInterval = 0
         var cachedWaits = WaitPercentiles()
         var cachedAtCount: UInt64 = 0
-        var cachedRanks: WaitRanks?
-        var ranksAtCount: UInt64 = 0
     }
 
     public struct GroupRecord: Sendable {
@@ -79,6 +77,9 @@ public struct FleetMetrics: Sendable {
     public private(set) var keys: [KeyRecord] = []
     public private(set) var groups: [GroupRecord] = []
     public private(set) var upstream = UpstreamRecord()
+    /// Per key that has had waiters in a snapshot: its recorded waits' ranks and the count they
+    /// were taken at (out of line: most keys of a large fleet never need them).
+    private var ranksCache: [Int: (count: UInt64, ranks: WaitRanks)] = [:]
     private var lastGroupSample: Int64 = 0
 
     public init(sampleInterval: Nanoseconds = 500_000_000, seriesLength: Int = 120) {
@@ -263,11 +264,10 @@ public struct FleetMetrics: Sendable {
     /// recorded waits' ranks are kept until new waits are recorded.
     public mutating func waitPercentiles(key: Int, includingPending pending: [Int64]) -> WaitPercentiles {
         let c = keys[key].waits.count
-        if keys[key].cachedRanks == nil || c != keys[key].ranksAtCount {
-            keys[key].cachedRanks = keys[key].waits.ranks()
-            keys[key].ranksAtCount = c
-        }
-        return keys[key].cachedRanks!.percentiles(includingPending: pending)
+        if let cached = ranksCache[key], cached.count == c { return cached.ranks.percentiles(includingPending: pending) }
+        let ranks = keys[key].waits.ranks()
+        ranksCache[key] = (c, ranks)
+        return ranks.percentiles(includingPending: pending)
     }
 
     /// Upstream 429s / requests over the last 10 s.
