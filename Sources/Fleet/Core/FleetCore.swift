@@ -10,8 +10,9 @@ import TokenBucket
 /// - ``Simulation`` (virtual time) runs its event queue as fast as it can;
 /// - ``LiveFleet`` (any `Clock`: the real one, or a test clock) runs it up to the clock's now
 ///   before every read-out and command, and one task sleeps until the next event is due;
-/// - a driver fed by real requests records into the same metrics and snapshot through
-///   ``FleetTraffic``.
+/// - a driver fed by real requests (a gateway, whose limiters are its own) reports each
+///   request's steps through ``FleetTraffic`` to a ``TrafficLedger``, which keeps the same
+///   ``FleetMetrics`` and gives the same ``FleetSnapshot`` and ``FleetReport``.
 ///
 /// One value, so the event loop runs as a `mutating` method with static exclusivity (no runtime
 /// access checks per field) and no reference counting in the hot path. Indices, not names,
