@@ -60,6 +60,11 @@ public enum TokenUnits {
         guard cost.isFinite, cost > 0 else {
             throw BucketError.invalidParameter(name: "cost", value: cost, requirement: cost.isNaN || cost.isInfinite ? "a finite number" : "> 0")
         }
+        guard cost < TokenUnits.largestCost else {
+            // Above any capacity a bucket can have; also keeps the nano-token count in range.
+            throw capacity.isFinite ? BucketError.costExceedsCapacity(cost: cost, capacity: capacity)
+                : BucketError.invalidParameter(name: "cost", value: cost, requirement: "below 9e9 tokens")
+        }
         let u = units(cost)
         guard u > 0 else {
             throw BucketError.invalidParameter(name: "cost", value: cost, requirement: "at least 1e-9")
@@ -68,5 +73,22 @@ public enum TokenUnits {
             throw BucketError.costExceedsCapacity(cost: cost, capacity: capacity)
         }
         return u
+    }
+
+    /// Costs from here on are refused: their nano-tokens would not fit an `Int64`.
+    public static let largestCost: Double = 9e9
+
+    /// Validates a cost (finite, > 0, at least one nano-token) and converts it; capacities are
+    /// checked where the cost is taken.
+    @inlinable
+    public static func validated(_ cost: Double) throws -> Int64 {
+        try self.cost(cost, capacityUnits: .max, capacity: .infinity)
+    }
+
+    /// Throws unless `amount` (a refund or charge) is finite and >= 0.
+    static func checkAmount(_ amount: Double, name: String) throws {
+        guard amount.isFinite, amount >= 0 else {
+            throw BucketError.invalidParameter(name: name, value: amount, requirement: "a finite number >= 0")
+        }
     }
 }

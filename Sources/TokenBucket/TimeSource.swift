@@ -5,15 +5,26 @@
 @usableFromInline
 struct TimeSource: Sendable {
     @usableFromInline let now: @Sendable () -> Nanoseconds
-    let sleepUntil: @Sendable (Nanoseconds) async throws -> Void
+    @usableFromInline let sleepUntil: @Sendable (Nanoseconds) async throws -> Void
 
     init<C: Clock>(_ clock: C) where C.Duration == Duration {
         if clock is ContinuousClock {
             self = TimeSource.continuous()
         } else {
-            let origin = clock.now
-            now = { TimeSource.nanoseconds(origin.duration(to: clock.now)) }
-            sleepUntil = { t in try await clock.sleep(until: origin.advanced(by: .nanoseconds(t)), tolerance: nil) }
+            self.init(clock, origin: clock.now)
+        }
+    }
+
+    /// Nanoseconds since `origin` on `clock`.
+    init<C: Clock>(_ clock: C, origin: C.Instant) where C.Duration == Duration {
+        now = { TimeSource.nanoseconds(origin.duration(to: clock.now)) }
+        sleepUntil = { t in try await clock.sleep(until: origin.advanced(by: .nanoseconds(t)), tolerance: nil) }
+    }
+
+    /// Throws for a negative timeout (a caller bug: "no waiting" is a timeout of zero).
+    static func checkTimeout(_ timeout: Duration) throws {
+        guard timeout >= .zero else {
+            throw BucketError.invalidParameter(name: "timeout", value: Double(nanoseconds(timeout)) / 1e9, requirement: ">= 0 seconds")
         }
     }
 
