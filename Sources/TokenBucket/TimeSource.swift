@@ -1,7 +1,8 @@
 /// A clock reduced to what keyed and LLM limiters need, so their types need not be generic
 /// over the clock: nanoseconds since an origin, and a sleep until such an offset.
 ///
-/// `ContinuousClock` gets a direct, non-generic path (the clock read dominates a `tryAcquire`).
+/// `ContinuousClock` gets a direct, non-generic path through ``FastClock`` (the clock read
+/// dominates a `tryAcquire`).
 @usableFromInline
 struct TimeSource: Sendable {
     @usableFromInline let now: @Sendable () -> Nanoseconds
@@ -29,11 +30,22 @@ struct TimeSource: Sendable {
     }
 
     /// Built outside any generic context, so reading the time needs no generic metadata.
+    /// Reads ``FastClock`` (the time-stamp counter, on the `ContinuousClock` timeline) where
+    /// it is TSC-backed, `ContinuousClock` otherwise.
     static func continuous() -> TimeSource {
+        if FastTimeBase.shared.usable { return fast(origin: FastTimeBase.shared.now()) }
         let origin = ContinuousClock.now
         return TimeSource(
             now: { TimeSource.nanoseconds(origin.duration(to: ContinuousClock.now)) },
             sleepUntil: { t in try await ContinuousClock().sleep(until: origin.advanced(by: .nanoseconds(t)), tolerance: nil) })
+    }
+
+    /// Nanoseconds since `origin` on ``FastClock``; sleeps on `ContinuousClock`.
+    static func fast(origin: Int64) -> TimeSource {
+        let base = FastTimeBase.shared
+        return TimeSource(
+            now: { base.now() &- origin },
+            sleepUntil: { t in try await base.sleep(until: origin &+ t, tolerance: nil) })
     }
 
     private init(now: @escaping @Sendable () -> Nanoseconds, sleepUntil: @escaping @Sendable (Nanoseconds) async throws -> Void) {
