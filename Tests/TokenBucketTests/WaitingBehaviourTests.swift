@@ -110,7 +110,7 @@ final class Log: Sendable {
     var all: [Entry] { entries.withLock { $0 } }
 }
 
-@Suite("Waiting: one behaviour for Bucket, KeyedBuckets (with and without a parent) and LLMLimiter")
+@Suite("Waiting: one behaviour for Bucket, KeyedBuckets (with and without a parent) and LLMLimiter", .serialized)
 struct WaitingBehaviourTests {
     @Test("FIFO with mixed costs: a big request is not overtaken by small ones (no starvation)",
           arguments: LimiterKind.allCases)
