@@ -57,6 +57,8 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     /// ``origin``. Times are then read from ``FastClock`` (a third of the cost), which follows
     /// the `ContinuousClock` timeline (see its guarantees).
     @usableFromInline let fastOrigin: Int64?
+    /// ``FastTimeBase/shared``, held here so a read skips the global's lazy-initialisation check.
+    @usableFromInline let fastBase: FastTimeBase
 
     /// A full bucket with `configuration`, timed on `clock`.
     public init(_ configuration: BucketConfiguration, clock: C) {
@@ -65,6 +67,7 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
         self.origin = origin
         let fast = C.self == ContinuousClock.self && FastTimeBase.shared.usable ? FastTimeBase.shared.now() : nil
         self.fastOrigin = fast
+        self.fastBase = FastTimeBase.shared
         self.engine = WaitEngine(SingleQueueCore(ledger: BucketState(configuration)),
                                  time: fast.map { TimeSource.fast(origin: $0) } ?? TimeSource(clock, origin: origin))
     }
@@ -89,7 +92,7 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
 
     @inlinable
     func now() -> Nanoseconds {
-        if let o = fastOrigin { return FastTimeBase.shared.now() &- o }
+        if let o = fastOrigin { return fastBase.now() &- o }
         return offset(of: clock.now)
     }
 

@@ -169,11 +169,14 @@ final class FastTimeBase: Sendable {
     func now() -> Int64 {
         guard usable else { return slowNow() }
         while true {
+            // The counter first: the loads below overlap with its latency. A recalibration
+            // published after it makes the reading clamp to the new base, which continues the
+            // old parameters from a later counter value: still never backwards.
+            let tsc = cfc_rdtsc()
             let s = sequence.load(ordering: .acquiring)
             let c = TSCCalibration(baseTSC: baseTSC.load(ordering: .acquiring), baseNs: baseNs.load(ordering: .acquiring),
                                    mult: mult.load(ordering: .acquiring))
             let due = recalibrateAt.load(ordering: .acquiring)
-            let tsc = cfc_rdtsc()
             guard s & 1 == 0, sequence.load(ordering: .acquiring) == s else { continue }
             if tsc >= due {
                 recalibrate(s, c, due)
