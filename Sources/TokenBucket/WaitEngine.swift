@@ -45,12 +45,12 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
         try Task.checkCancellation()
         let requested = time.now()
         // Fast path: nobody waiting and the tokens are there; no suspension.
-        let (immediate, due) = core.withLock { c in
+        let (immediate, due, units) = core.withLock { c in
             c.withQueue(domain) { q, ledger in
                 var effects = Effects<Core.Ledger.Hold>()
                 let decision = q.takeNow(claim, at: requested, deadline: deadline, ledger: &ledger, effects: &effects)
                 arm(domain, &q, ledger)
-                return (decision, effects)
+                return (decision, effects, ledger.units(claim))
             }
         }
         due.resumeAll()
@@ -60,15 +60,16 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
         case .wait: break
         }
         let ticket = WaiterTicket()
-        let units = core.withLock { $0.ledger.units(claim) }
         let hold = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Core.Ledger.Hold, any Error>) in
                 let t = time.now()
-                let cancelled = Task.isCancelled
                 let effects = core.withLock { c in
                     c.lastID += 1
                     let id = c.lastID
                     ticket.id.store(id, ordering: .relaxed)
+                    // Read under the lock, after the ticket is set: a cancellation handler that
+                    // ran before saw no ticket, and then the flag is already set here.
+                    let cancelled = Task.isCancelled
                     return c.withQueue(domain) { q, ledger in
                         var effects = Effects<Core.Ledger.Hold>()
                         q.enqueue(QueuedWaiter(id: id, claim: claim, units: units, requestedAt: requested,
