@@ -92,7 +92,7 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
 
     @inlinable
     func now() -> Nanoseconds {
-        if let o = fastOrigin { return fastBase.now() &- o }
+        if let o = fastOrigin { return fastBase.counterNow() &- o }
         return offset(of: clock.now)
     }
 

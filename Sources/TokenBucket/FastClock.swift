@@ -167,7 +167,12 @@ final class FastTimeBase: Sendable {
     /// The reading now, in nanoseconds since `epoch`.
     @inlinable
     func now() -> Int64 {
-        guard usable else { return slowNow() }
+        usable ? counterNow() : slowNow()
+    }
+
+    /// ``now()`` for a caller that checked ``usable``.
+    @inlinable
+    func counterNow() -> Int64 {
         while true {
             // The counter first: the loads below overlap with its latency. A recalibration
             // published after it makes the reading clamp to the new base, which continues the

@@ -44,7 +44,7 @@ struct TimeSource: Sendable {
     static func fast(origin: Int64) -> TimeSource {
         let base = FastTimeBase.shared
         return TimeSource(
-            now: { base.now() &- origin },
+            now: { base.counterNow() &- origin },
             sleepUntil: { t in try await base.sleep(until: origin &+ t, tolerance: nil) })
     }
 

@@ -219,6 +219,30 @@ struct WaitingBehaviourTests {
         #expect(admitted.sorted() == (1...10_000).map { Int64($0) * millisecond })
     }
 
+    @Test("cancelling 10,000 waiters head first: every one throws, every token comes back",
+          arguments: LimiterKind.allCases)
+    func massCancellation(_ kind: LimiterKind) async throws {
+        let l = try WaitingLimiter(kind, capacity: 2, refill: 1)
+        _ = try await l.acquire(2)
+        var tasks: [Task<Nanoseconds, any Error>] = []
+        for i in 0..<10_000 {
+            tasks.append(Task { try await l.acquire(1) })
+            if i % 500 == 499 { await eventually("queued in order") { l.waiters == i + 1 } }
+        }
+        await eventually("all queued") { l.waiters == 10_000 }
+        for t in tasks { t.cancel() }
+        var cancelled = 0
+        for t in tasks {
+            do { _ = try await t.value } catch is CancellationError { cancelled += 1 }
+        }
+        #expect(cancelled == 10_000)
+        #expect(l.waiters == 0)
+        #expect(l.tokens == 0)                   // as before the waiters came: none was admitted
+        l.clock.advance(by: .seconds(2))
+        #expect(l.tokens == 2)
+        #expect(try await l.acquire(2) == 2 * second)
+    }
+
     @Test("tokens are conserved on randomized schedules of waits, cancellations, deadlines and time",
           arguments: LimiterKind.allCases, [UInt64(1), 2, 3])
     func conservation(_ kind: LimiterKind, _ seed: UInt64) async throws {
