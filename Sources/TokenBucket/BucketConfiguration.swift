@@ -48,8 +48,19 @@ public struct BucketConfiguration: Hashable, Sendable, CustomStringConvertible {
 public enum TokenUnits {
     public static let perToken: Int64 = 1_000_000_000
 
+    /// `tokens × 10^9` rounded to the nearest integer, halves away from zero (as
+    /// `Double.rounded()`), without the C library call `rounded()` compiles to on x86-64.
     @inlinable
-    public static func units(_ tokens: Double) -> Int64 { Int64((tokens * 1e9).rounded()) }
+    public static func units(_ tokens: Double) -> Int64 {
+        let x = tokens * 1e9
+        // From 2^52 on every Double is an integer already.
+        guard abs(x) < 4_503_599_627_370_496 else { return Int64(x) }
+        let whole = Int64(x)                      // toward zero
+        let fraction = x - Double(whole)          // exact: the bits below the point
+        if fraction >= 0.5 { return whole + 1 }
+        if fraction <= -0.5 { return whole - 1 }
+        return whole
+    }
 
     @inlinable
     public static func tokens(_ units: Int64) -> Double { Double(units) / 1e9 }

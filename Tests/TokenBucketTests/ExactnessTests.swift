@@ -141,3 +141,20 @@ private extension Double {
         return 2 * sum + e * 0.6931471805599453
     }
 }
+
+@Suite("Token units")
+struct TokenUnitsTests {
+    @Test("tokens → nano-tokens rounds exactly as Double.rounded(), halves away from zero")
+    func unitsRoundLikeRounded() {
+        var rng = SeededGenerator(seed: 99)
+        var samples: [Double] = [0, 1, 0.5e-9, 1.5e-9, 2.5e-9, -0.5e-9, -2.5e-9, 4.9999999999999994e-10, 1e-9, 7.3, 9e9 - 1,
+                                 4_503_599.627370496, 4_503_599.627370497, 1e6 + 0.5e-9]
+        for _ in 0..<100_000 {
+            let magnitude = Double(1 << (rng.next() % 40)) * 1e-9
+            samples.append(Double(rng.next() % 1_000_000) / 1_000 * magnitude * (rng.next() % 2 == 0 ? 1 : -1))
+        }
+        for t in samples {
+            #expect(TokenUnits.units(t) == Int64((t * 1e9).rounded()), "\(t)")
+        }
+    }
+}
