@@ -37,7 +37,9 @@ import Synchronization
 ///   such a foreign reservation keeps its tokens.
 ///
 /// - Complexity: ``tryAcquire(_:for:parent:)`` is one clock read, one lock and O(1) expected
-///   hash lookups; waiting costs one queue entry, plus one timer task per bucket with waiters.
+///   hash lookups; waiting costs one queue entry, plus one timer task per bucket with waiters;
+///   ``refund(_:for:parent:)`` and ``charge(_:for:parent:)`` re-plan the waiters of that key's
+///   (or parent's) queue, configuration changes those of every queue: O(waiters re-planned).
 public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
     @usableFromInline let engine: WaitEngine<KeyedCore<Key>>
 
