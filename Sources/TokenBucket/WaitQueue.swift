@@ -51,8 +51,12 @@ struct WaitQueue<Ledger: WaitLedger>: Sendable {
     var head = 0
     var queuedUnits: Int64 = 0
     /// Index of the earliest cancelled waiter not yet unwound, and when the timer re-plans.
-    var dirtyFrom: Int?
+    var dirtyFrom: Int? {
+        didSet { if dirtyFrom == nil { marked = 0 } }
+    }
     var flushDeadline: Nanoseconds?
+    /// Cancelled waiters still in `waiters`, waiting for the re-plan (always at or after `dirtyFrom`).
+    var marked = 0
 
     var timer: Task<Void, Never>?
     var timerDeadline: Nanoseconds?
@@ -63,7 +67,8 @@ struct WaitQueue<Ledger: WaitLedger>: Sendable {
 
     init() {}
 
-    var count: Int { waiters.count - head }
+    /// Tasks waiting (cancelled ones awaiting the re-plan are not counted).
+    var count: Int { waiters.count - head - marked }
     var isEmpty: Bool { head == waiters.count }
     /// Nothing queued, nothing to re-plan, no timer: the queue may be dropped.
     var isIdle: Bool { isEmpty && dirtyFrom == nil && timer == nil }
@@ -139,6 +144,7 @@ struct WaitQueue<Ledger: WaitLedger>: Sendable {
         }
         waiters[i].cancelled = true
         dirtyFrom = Swift.min(dirtyFrom ?? i, i)
+        marked += 1
         if flushDeadline == nil { flushDeadline = t + WaitQueue.flushDelay }
     }
 
