@@ -152,16 +152,15 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
 
     // MARK: Read-outs
 
-    /// Tokens the key's bucket holds now.
-    public func tokens(for key: Key) -> Double {
-        let t = engine.time.now()
-        return engine.core.withLock { $0.ledger.tokens(for: key, at: t) }
+    /// Tokens the key's bucket holds now (after settling the re-plan of cancelled waiters in
+    /// the queue the key waits in: its own, or `parent`'s).
+    public func tokens(for key: Key, parent: Key? = nil) -> Double {
+        engine.read(KeyedCore<Key>.domain(key, parent)) { _, s, t in s.tokens(for: key, at: t) }
     }
 
     /// Tokens the parent's bucket holds now (nil when parents are not enabled).
     public func parentTokens(for parent: Key) -> Double? {
-        let t = engine.time.now()
-        return engine.core.withLock { $0.ledger.parentTokens(for: parent, at: t) }
+        engine.read(.parent(parent)) { _, s, t in s.parentTokens(for: parent, at: t) }
     }
 
     /// Tasks waiting in ``acquire(_:for:parent:timeout:)`` on `key` (with `parent`: in the
@@ -184,8 +183,9 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
         return engine.core.withLock { $0.ledger.evictIdle(at: t) }
     }
 
-    /// A copy of the whole keyed state, for dashboards and tests.
-    public func snapshot() -> KeyedBucketState<Key> { engine.core.withLock { $0.ledger } }
+    /// A copy of the whole keyed state, for dashboards and tests (every queue's pending
+    /// re-plans settled first).
+    public func snapshot() -> KeyedBucketState<Key> { engine.readAll { s, _ in s } }
 }
 
 /// Where a keyed waiter queues: its key's own queue, or its parent's.

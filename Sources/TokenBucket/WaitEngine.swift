@@ -152,6 +152,22 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
         }
     }
 
+    /// Settles every queue's due waiters and pending re-plans, then runs `body` on the ledger.
+    func readAll<R: Sendable>(_ body: (Core.Ledger, Nanoseconds) -> R) -> R {
+        let t = time.now()
+        var effects = Effects<Core.Ledger.Hold>()
+        defer { effects.resumeAll() }
+        return core.withLock { c in
+            for d in c.domains {
+                c.withQueue(d) { q, ledger in
+                    q.popDue(at: Swift.max(t, ledger.timeFloor), ledger: &ledger, effects: &effects)
+                    arm(d, &q, ledger)
+                }
+            }
+            return body(c.ledger, Swift.max(t, c.ledger.timeFloor))
+        }
+    }
+
     // MARK: The timers
 
     /// Makes sure a timer is asleep until the queue's first admission or pending re-plan (or

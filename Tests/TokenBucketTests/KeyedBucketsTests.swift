@@ -207,6 +207,7 @@ struct KeyedBucketsTests {
         alice.cancel()
         await #expect(throws: CancellationError.self) { try await alice.value }
         #expect(buckets.waiting == 1)                                                  // at once, re-plan pending or not
+        #expect(buckets.tokens(for: "alice", parent: "acme") == 6)                     // given back at once
         clock.advance(by: .seconds(1))
         #expect(try await bob.value.admittedAt == .seconds(1))                         // moved up from 4 s
         // Alice's own bucket got its 3 tokens back too: only the first 4 were taken from it.
