@@ -19,7 +19,12 @@ import Synchronization
 /// admission instant is known at once and later calls queue behind it. Suspended tasks sit in a
 /// FIFO queue; one timer per bucket sleeps on the clock until the first waiter's admission
 /// instant, resumes every waiter that is due, in order, and sleeps again for the next. Ten
-/// thousand waiters cost ten thousand queue entries and one sleeping timer task.
+/// thousand waiters cost ten thousand queue entries and one sleeping timer task. This waiting
+/// engine (``WaitQueue``) is the one ``KeyedBuckets`` and ``LLMLimiter`` use too, so everything
+/// below holds for them as well.
+///
+/// On the `ContinuousClock` times are read from ``FastClock`` (the CPU's time-stamp counter,
+/// calibrated to that clock) where it is TSC-backed; the timer sleeps on `ContinuousClock`.
 ///
 /// ## Semantics
 /// - **Cancellation**: cancelling a waiting task removes it and its `acquire` throws
