@@ -65,9 +65,9 @@ extension Scenario {
 
     /// Refuses a run whose ``estimatedRequests(over:)`` exceeds ``InputLimits/requestBudget``,
     /// saying which client sends most and how long a run the budget allows.
-    public func checkBudget(duration: Nanoseconds) throws(ResourceLimitError) {
+    public func checkBudget(duration: Nanoseconds, budget: Double = InputLimits.requestBudget) throws(ResourceLimitError) {
         let total = estimatedRequests(over: duration)
-        guard total > InputLimits.requestBudget else { return }
+        guard total > budget else { return }
         let perSecond = total / (Double(duration) / 1e9)
         var top = 0
         var topRate = -1.0
@@ -75,10 +75,10 @@ extension Scenario {
             let r = Double(c.count) * estimatedRate(of: c)
             if r > topRate { top = i; topRate = r }
         }
-        let allowed = Nanoseconds(InputLimits.requestBudget / perSecond * 1e9)
+        let allowed = CheckedTime.nanoseconds(seconds: budget / perSecond)
         throw ResourceLimitError(client: nil, field: "duration", message:
             "a run of \(DurationText.format(duration)) would simulate about \(NumberText.approximate(total)) requests, "
-            + "more than the budget of \(NumberText.approximate(InputLimits.requestBudget)) (most from client \"\(clients[top].name)\": "
+            + "more than the budget of \(NumberText.approximate(budget)) (most from client \"\(clients[top].name)\": "
             + "about \(NumberText.approximate(topRate)) per second); lower the duration "
             + "(at most \(DurationText.approximate(allowed)) here) or the clients' rate, count or concurrency")
     }
