@@ -35,14 +35,15 @@ import Testing
 
     @Test func theInputLineShowsWhatIsTypedAndItsError() {
         var state = DashboardState()
-        state.overlay = .input(InputLine(field: .refill, text: "x1", target: "b", error: "'x1' is not a number"))
+        state.overlay = .input(InputLine(field: .refill, capacity: "20", refill: "x1", untouched: [.capacity], target: "b",
+                                         error: "refill: 'x1' is not a number"))
         let lines = render(state)
-        #expect(lines[22].hasPrefix(" refill for b (/s): x1▏  'x1' is not a number"))
-        #expect(lines[23].hasPrefix(" Enter apply  Tab capacity/refill  Esc cancel"))
+        #expect(lines[22].hasPrefix(" set b: capacity 20  refill/s x1▏  refill: 'x1' is not a number"))
+        #expect(lines[23].hasPrefix(" Enter apply both  Tab capacity/refill  Esc cancel"))
     }
 
     @Test func theHintBarDropsLessImportantKeysWhenNarrow() {
-        let wide = render(width: 160, height: 30)[29]
+        let wide = render(width: 200, height: 30)[29]
         let narrow = render(width: 64, height: 20)[19]
         #expect(wide.contains("r restart") && wide.contains("t theme"))
         #expect(narrow.contains("q quit") && narrow.contains("? help"))

@@ -6,6 +6,7 @@ public enum TerminalInput: Sendable, Equatable {
     case key(Key)
     /// The terminal changed size; `TerminalBackend.size` is already the new size.
     case resize
+    case mouse(MouseEvent)
 }
 
 /// The terminal as the run loop needs it. `TerminalUI.CursesTerminal` is the real one; tests use
@@ -86,13 +87,18 @@ public final class DashboardRunner {
         var dirty = true
         var shownMessage: StatusMessage?
         var shownAt: Int64 = 0
+        var laidOut: (Int, Int, Int) = (-1, -1, -1)
+        state.glyphs = backend.glyphs
         while !state.quit {
             if let signal = backend.stopSignal { driver.shutdown(); return signal }
             if dirty {
                 snapshot = driver.snapshot()
                 let size = backend.size
-                let rows = DashboardLayout(width: size.width, height: size.height, keyCount: snapshot.keys.count)?.tableRows ?? 1
-                state = DashboardUpdate.update(state, .layout(visibleRows: rows), snapshot: snapshot).0
+                // Only a new size, key count or key press (which size the table) needs a layout pass.
+                if laidOut != (size.width, size.height, snapshot.keys.count) {
+                    laidOut = (size.width, size.height, snapshot.keys.count)
+                    state = DashboardUpdate.update(state, .screen(width: size.width, height: size.height), snapshot: snapshot).0
+                }
                 backend.draw(DashboardView.render(state, snapshot, width: size.width, height: size.height, context: context))
                 framesDrawn += 1
                 dirty = false
@@ -104,10 +110,16 @@ public final class DashboardRunner {
             let timeout = idle ? 250 : Int(max(0, nextFrame - now) / 1_000_000)
             if let input = backend.nextInput(timeoutMilliseconds: timeout) {
                 dirty = true
-                if case let .key(key) = input {
-                    let (next, effects) = DashboardUpdate.update(state, .key(key), snapshot: snapshot)
+                let event: Event? = switch input {
+                case let .key(key): .key(key)
+                case let .mouse(mouse): .mouse(mouse)
+                case .resize: nil
+                }
+                if let event {
+                    let (next, effects) = DashboardUpdate.update(state, event, snapshot: snapshot)
                     state = next
                     for effect in effects { perform(effect, snapshot: snapshot) }
+                    laidOut = (-1, -1, -1) // folding or filtering changes how many rows the table wants
                 }
             }
             let after = clock.now()

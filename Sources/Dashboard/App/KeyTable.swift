@@ -1,7 +1,8 @@
 /// What a key does on the main screen.
 public enum Action: Hashable, Sendable, CaseIterable {
     case quit, help
-    case selectNext, selectPrevious, nextPane, cycleSort
+    case selectNext, selectPrevious, first, last, pageUp, pageDown, nextPane
+    case cycleSort, reverseSort, filter, fold, unfold, foldAll, toggleTree
     case capacityUp, capacityDown, refillUp, refillDown, toggleApplyToAll, enterValue
     case cycleKeying, toggleNoisy, pickPreset
     case togglePause, step, slower, faster
@@ -32,8 +33,18 @@ public enum KeyTable {
         KeyBinding([.char("?"), .function(1)], .help, help: "help (any key closes it)", hint: "help", rank: 0),
         KeyBinding([.down, .char("j")], .selectNext, help: "next key", hint: "select", rank: 1),
         KeyBinding([.up, .char("k")], .selectPrevious, help: "previous key"),
-        KeyBinding([.tab], .nextPane, help: "next pane", hint: "pane", rank: 6),
-        KeyBinding([.char("o")], .cycleSort, help: "sort: name, waiters, p99", hint: "sort", rank: 5),
+        KeyBinding([.char("g"), .home], .first, help: "first row"),
+        KeyBinding([.char("G"), .end], .last, help: "last row"),
+        KeyBinding([.pageUp], .pageUp, help: "page up"),
+        KeyBinding([.pageDown], .pageDown, help: "page down"),
+        KeyBinding([.tab], .nextPane, help: "next pane (↑↓ then scroll it)", hint: "pane", rank: 6),
+        KeyBinding([.char("/")], .filter, help: "filter keys by name (Esc clears)", hint: "find", rank: 2),
+        KeyBinding([.left, .char("h")], .fold, help: "fold a tenant or group"),
+        KeyBinding([.right, .char("l")], .unfold, help: "unfold a tenant or group", hint: "fold", rank: 5),
+        KeyBinding([.char("z")], .foldAll, help: "fold / unfold every tenant or group"),
+        KeyBinding([.char("T")], .toggleTree, help: "tree / flat table"),
+        KeyBinding([.char("o")], .cycleSort, help: "sort by the next column", hint: "sort", rank: 5),
+        KeyBinding([.char("O")], .reverseSort, help: "reverse the sort"),
         KeyBinding([.char("+"), .char("=")], .capacityUp, help: "capacity ×1.25", hint: "cap", rank: 1),
         KeyBinding([.char("-")], .capacityDown, help: "capacity ÷1.25"),
         KeyBinding([.char("]")], .refillUp, help: "refill ×1.25", hint: "refill", rank: 1),
@@ -71,6 +82,7 @@ public enum KeyTable {
         case .capacityUp: return "+-"
         case .refillUp: return "[]"
         case .faster: return "<>"
+        case .unfold: return glyphs.braille ? "←→" : "h/l"
         case .enterValue: return glyphs.braille ? "⏎" : "Ent"
         case .togglePause: return glyphs.braille ? "␣" : "Spc"
         default: return binding.keys[0].label(glyphs)

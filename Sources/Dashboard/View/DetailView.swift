@@ -2,6 +2,28 @@ import Fleet
 
 /// The selected bucket over time: tokens and queue depth charts, and what the last change did.
 enum DetailView {
+    /// Rows the pane needs to show both charts readably (a shorter pane scrolls).
+    static let contentHeight = 12
+
+    /// A folded parent that is not a bucket (a client group): what is under it, in numbers.
+    static func renderGroup(_ name: String, _ summary: ParentSummary, _ snapshot: FleetSnapshot, into grid: inout Grid,
+                            at rect: Rect, context: ViewContext) {
+        let palette = context.palette
+        let group = snapshot.groups.first { $0.name == name }
+        var lines: [(String, Style)] = [
+            ("group \(name): \(summary.children) keys, \(Format.count(summary.waiting)) waiting", palette.style(.title, .bold)),
+            ("admitted \(Format.number(summary.admittedPerSecond))/s  p99 \(Format.milliseconds(summary.p99))", palette.base),
+        ]
+        if let group {
+            lines.append(("clients \(group.clients)  requests \(group.requests)  admitted \(group.admitted)  rejected \(group.rejected)",
+                          group.rejected > 0 ? palette.style(.warn) : palette.base))
+        }
+        lines.append(("+ - ] [ Enter change every key of the group; \(context.glyphs.braille ? "←→" : "h/l") fold", palette.style(.inactiveFg)))
+        for (i, (text, style)) in lines.enumerated() where i < rect.height {
+            grid.put(TextFit.truncate(text, to: rect.width - 2, ellipsis: context.glyphs.ellipsis), x: rect.x + 1, y: rect.y + i, style: style)
+        }
+    }
+
     static func render(_ key: KeySnapshot, _ snapshot: FleetSnapshot, baseline: ChangeBaseline?, into grid: inout Grid,
                        at rect: Rect, context: ViewContext) {
         guard rect.height >= 4 else { return }
@@ -13,6 +35,7 @@ enum DetailView {
             x += grid.put(text, x: x, y: inner.y, style: style, maxWidth: inner.maxX - x) + gap
         }
         put("cap \(Format.exact(key.capacity))", palette.base)
+        put("tokens \(Format.compact(key.tokens))", palette.base)
         put("refill \(Format.exact(key.refillPerSecond))/s", palette.base)
         put("adm \(key.admitted)", palette.base)
         put("rej \(key.rejected)", key.rejected > 0 ? palette.style(.warn) : palette.base)
