@@ -90,6 +90,13 @@ public final class CursesTerminal: TerminalBackend {
         return input
     }
 
+    public func paintBackground(_ style: Style) {
+        sink.setBackground(style)
+        // Repaint everything on the new background.
+        flusher.invalidate()
+        _ = clearok(bs_stdscr(), true)
+    }
+
     public func draw(_ grid: Grid) {
         if (grid.width, grid.height) != lastSize {
             // New size: curses has resized stdscr; clear the real screen and repaint every cell.

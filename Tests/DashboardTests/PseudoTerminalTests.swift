@@ -54,14 +54,20 @@ import Glibc
         }
     }
 
-    @Test(.enabled(if: binary != nil, "bucketscope is not built: run `swift build` first"),
-          .enabled(if: available, "this system has no pseudo-terminals (posix_openpt failed)"))
+    /// The built binary; a missing one fails the test (a skipped test would pass while the
+    /// binary is broken or unbuilt).
+    static func requireBinary() throws -> URL {
+        try #require(binary, "bucketscope is not built: run `swift build` before `swift test`")
+    }
+
+    @Test(.enabled(if: available, "this system has no pseudo-terminals (posix_openpt failed)"))
     func startsDrawsAndQuitsOnQWithTheTerminalRestored() throws {
+        let binary = try Self.requireBinary()
         let pty = try #require(Self.openPseudoTerminal())
         defer { close(pty.master) }
         let slave = try #require(FileHandle(forUpdatingAtPath: pty.slavePath))
         let process = Process()
-        process.executableURL = Self.binary!
+        process.executableURL = binary
         process.arguments = ["--fps", "50"]
         process.environment = ["TERM": "xterm-256color", "LANG": "C.UTF-8", "LINES": "24", "COLUMNS": "80",
                                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
@@ -91,10 +97,9 @@ import Glibc
         #expect(String(decoding: output, as: UTF8.self).contains(exitMark), "the terminal was not restored")
     }
 
-    @Test(.enabled(if: binary != nil, "bucketscope is not built: run `swift build` first"))
-    func withoutATerminalItPointsToRunAndExitsWith2() throws {
+    @Test func withoutATerminalItPointsToRunAndExitsWith2() throws {
         let process = Process()
-        process.executableURL = Self.binary!
+        process.executableURL = try Self.requireBinary()
         let errors = Pipe()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = Pipe()

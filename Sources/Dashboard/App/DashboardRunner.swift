@@ -21,6 +21,13 @@ public protocol TerminalBackend: AnyObject {
     func draw(_ grid: Grid)
     /// A stop signal (SIGTERM, SIGHUP, SIGINT) arrived; the loop ends and the caller restores.
     var stopSignal: Int32? { get }
+    /// The theme's background for everything the terminal itself clears (curses' window
+    /// background), so no cell keeps the terminal's own colour. Called at start and on `t`.
+    func paintBackground(_ style: Style)
+}
+
+extension TerminalBackend {
+    public func paintBackground(_ style: Style) {}
 }
 
 /// A monotonic clock in nanoseconds, injectable so the loop's timing is testable.
@@ -89,6 +96,7 @@ public final class DashboardRunner {
         var shownAt: Int64 = 0
         var laidOut: (Int, Int, Int) = (-1, -1, -1)
         state.glyphs = backend.glyphs
+        backend.paintBackground(context.palette.base)
         while !state.quit {
             if let signal = backend.stopSignal { driver.shutdown(); return signal }
             if dirty {
@@ -166,6 +174,7 @@ public final class DashboardRunner {
         case let .setTheme(name):
             let theme = themes[name] ?? ThemeCatalog.fallback
             context.palette = Palette(theme: theme, depth: backend.colorDepth)
+            backend.paintBackground(context.palette.base)
         case .quit:
             break
         }

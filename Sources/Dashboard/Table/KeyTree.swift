@@ -7,7 +7,9 @@ import Fleet
 /// `Sources/Fleet` names keys: under hierarchical keying the parents are `tenant:<name>` (or one
 /// `global`), users are `<client>` or `<client>-<n>`, and a client's tenant defaults to the
 /// client's name. A scenario that names tenants explicitly is mapped exactly through
-/// `tenantOfUser` (see `DashboardState.tenants(of:)`); users that neither finds stay at the top.
+/// `tenantOfUser` (see `DashboardState.tenants(of:)`); otherwise a user goes under the only
+/// parent whose users share its client group (a parent's `group` is its users' group when they
+/// all have one). Users that none of these places stay at the top.
 public enum KeyTree {
     /// One foldable parent and what folds under it.
     public struct Branch: Sendable, Equatable {
@@ -31,9 +33,16 @@ public enum KeyTree {
             }
             guard !branches.isEmpty else { return ([], Array(keys.indices)) }
             let global = parentIndex["global"]
+            // Last resort: the one parent whose users are all of the same client group as this key.
+            var parentOfGroup: [String: Int?] = [:]
+            for (b, branch) in branches.enumerated() {
+                let group = keys[branch.bucket!].group
+                parentOfGroup[group] = parentOfGroup[group] == nil ? b : .some(nil)
+            }
             var loose: [Int] = []
             for (i, k) in keys.enumerated() where parentIndex[k.key] == nil {
-                if let b = global ?? tenants(of: k.key, tenantOfUser).lazy.compactMap({ parentIndex["tenant:" + $0] }).first {
+                if let b = global ?? tenants(of: k.key, tenantOfUser).lazy.compactMap({ parentIndex["tenant:" + $0] }).first
+                    ?? parentOfGroup[k.group] ?? nil {
                     branches[b].children.append(i)
                 } else {
                     loose.append(i)

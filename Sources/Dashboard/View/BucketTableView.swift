@@ -122,7 +122,7 @@ enum BucketTableView {
         // Grouped by group, the group column would repeat the parent row: hide it.
         let groupedByGroup = model.isTree && snapshot.keying != .hierarchical
         var columns = columns(sort: state.sort, glyphs: g, groupWidth: groupedByGroup ? 0 : groupWidth)
-        fitToContent(&columns, records)
+        fitToContent(&columns, records, tableWidth: rect.width)
         // The sparklines share one scale: name it in the title when the column has room.
         let admittedColumn = 8
         if let width = Table.widths(of: columns, in: rect.width)[admittedColumn] {
@@ -152,7 +152,7 @@ enum BucketTableView {
 
     /// Text columns as wide as their widest visible cell (and title), so numbers are never cut:
     /// widths come from the content, the key column takes what is left.
-    static func fitToContent(_ columns: inout [TableColumn], _ records: [[TableCell]]) {
+    static func fitToContent(_ columns: inout [TableColumn], _ records: [[TableCell]], tableWidth: Int) {
         for i in columns.indices where i != 1 && columns[i].width > 0 {
             var widest = CellWidth.of(columns[i].title)
             var isText = false
@@ -161,6 +161,10 @@ enum BucketTableView {
             }
             if isText { columns[i].width = max(columns[i].width, widest) }
         }
+        // Keys as wide as the longest shown, up to a third of the table (then cut with an ellipsis).
+        var longest = CellWidth.of(columns[1].title)
+        for record in records { if case let .text(s, _) = record[1] { longest = max(longest, CellWidth.of(s)) } }
+        columns[1].width = max(columns[1].width, min(longest, tableWidth / 3))
     }
 
     /// Each group of the scenario keeps one colour: the first group the quiet one's, the others

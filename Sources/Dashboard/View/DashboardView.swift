@@ -67,6 +67,7 @@ public enum DashboardView {
         let model = state.model(snapshot)
         guard let layout = DashboardLayout(width: width, height: height, keyCount: model.rows.count) else {
             SizeGate.render(into: &grid, width: width, height: height, context: context)
+            paintBackground(&grid, palette)
             return grid
         }
         grid.regions += [HitRegion(layout.table, .pane(.table)), HitRegion(layout.detail, .pane(.detail)),
@@ -99,7 +100,19 @@ public enum DashboardView {
         case let .picker(picker)?: PickerOverlay.render(picker, into: &grid, context: context)
         case .input?, .find?, nil: break
         }
+        paintBackground(&grid, palette)
         return grid
+    }
+
+    /// A theme with `main_bg` paints every cell, as btop does: cells a widget left in the
+    /// terminal's default colours take the theme's (a light theme on a dark terminal has no dark holes).
+    static func paintBackground(_ grid: inout Grid, _ palette: Palette) {
+        let base = palette.base
+        guard base.bg != .terminalDefault else { return }
+        grid.restyle(grid.bounds) { style in
+            if style.bg == .terminalDefault { style.bg = base.bg }
+            if style.fg == .terminalDefault { style.fg = base.fg }
+        }
     }
 
     /// The rule between the table and the panes, carrying the pane titles and the scroll position.
