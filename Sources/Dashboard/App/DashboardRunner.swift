@@ -1,4 +1,5 @@
 import Fleet
+import Foundation
 import TokenBucket
 
 /// What the run loop reads from the terminal.
@@ -63,6 +64,10 @@ public final class DashboardRunner {
     private var context: ViewContext
     /// Frames drawn, for tests and the idle-CPU check.
     public private(set) var framesDrawn = 0
+    /// Where `S` saves the screen (the working directory unless a test says otherwise).
+    public var saveDirectory: String = FileManager.default.currentDirectoryPath
+    /// The last snapshot drawn, so `S` saves exactly what is on screen.
+    private var shown: FleetSnapshot?
 
     /// How long a status message stays (real time): notes 5 s, errors 10 s.
     static let messageNanoseconds: Int64 = 5_000_000_000
@@ -108,6 +113,7 @@ public final class DashboardRunner {
                     state = DashboardUpdate.update(state, .screen(width: size.width, height: size.height), snapshot: snapshot).0
                 }
                 backend.draw(DashboardView.render(state, snapshot, width: size.width, height: size.height, context: context))
+                shown = snapshot
                 framesDrawn += 1
                 dirty = false
             }
@@ -175,13 +181,39 @@ public final class DashboardRunner {
             let theme = themes[name] ?? ThemeCatalog.fallback
             context.palette = Palette(theme: theme, depth: backend.colorDepth)
             backend.paintBackground(context.palette.base)
+        case .saveScreen:
+            save(shown ?? snapshot)
         case .quit:
             break
         }
     }
 
-    private func fail(_ error: any Error) {
-        let text = String(describing: error)
+    /// Writes the screen as `bucketscope-N.svg` and `.txt` (N: the first number not taken), in
+    /// full colour whatever the terminal's depth, and says where.
+    private func save(_ snapshot: FleetSnapshot) {
+        let size = backend.size
+        var frameState = state
+        frameState.message = nil
+        let theme = themes[state.themeName] ?? ThemeCatalog.fallback
+        let grid = DashboardView.render(frameState, snapshot, width: size.width, height: size.height,
+                                        context: ViewContext(palette: Palette(theme: theme, depth: .truecolor), glyphs: context.glyphs))
+        let files = FileManager.default
+        var n = 1
+        while files.fileExists(atPath: "\(saveDirectory)/bucketscope-\(n).svg") || files.fileExists(atPath: "\(saveDirectory)/bucketscope-\(n).txt") { n += 1 }
+        let base = "\(saveDirectory)/bucketscope-\(n)"
+        do {
+            try ScreenSVG.render(grid, title: "bucketscope \(snapshot.scenario) \(Format.clock(nanoseconds: snapshot.now))")
+                .write(toFile: base + ".svg", atomically: true, encoding: .utf8)
+            try ScreenSVG.text(grid).write(toFile: base + ".txt", atomically: true, encoding: .utf8)
+            state = DashboardUpdate.update(state, .note("saved \(base).svg and .txt"), snapshot: snapshot).0
+        } catch {
+            fail("cannot save the screen in \(saveDirectory): \(error.localizedDescription)")
+        }
+    }
+
+    private func fail(_ error: any Error) { fail(String(describing: error)) }
+
+    private func fail(_ text: String) {
         state = DashboardUpdate.update(state, .failed(text), snapshot: driver.snapshot()).0
     }
 }

@@ -9,6 +9,8 @@ public enum Effect: Sendable, Equatable {
     case step
     case restart
     case setTheme(String)
+    /// Write the current screen as SVG and plain text into the working directory.
+    case saveScreen
     case quit
 }
 
@@ -25,6 +27,8 @@ public enum Event: Sendable, Equatable {
     case failed(String)
     /// The status message has been shown long enough.
     case messageExpired
+    /// The run loop did something worth saying (where a saved screen went).
+    case note(String)
 }
 
 /// The dashboard's state transitions: pure, no I/O, so every key is tested without a terminal.
@@ -55,6 +59,8 @@ public enum DashboardUpdate {
             s.message = StatusMessage(message, isError: true)
         case .messageExpired:
             s.message = nil
+        case let .note(text):
+            s.message = StatusMessage(text)
         case .key(.ctrl("c")):
             // Ctrl-C quits from anywhere: help, input line and picker included.
             s.quit = true
@@ -224,6 +230,8 @@ extension DashboardState {
             themeIndex = (themeIndex + 1) % themeNames.count
             message = StatusMessage("theme \(themeName)")
             return [.setTheme(themeName)]
+        case .saveScreen:
+            return [.saveScreen]
         case .restart:
             message = StatusMessage("restarted \(snapshot.scenario)")
             scroll = 0
