@@ -98,3 +98,38 @@ final class ElementCounter: NSObject, XMLParserDelegate {
         #expect(ElementCounter.parse(svg) != nil)
     }
 }
+
+@Suite struct ReportChartTests {
+    static func snapshot(_ scenario: String = "noisy-neighbor", keying: Keying? = nil) throws -> FleetSnapshot {
+        let fleet = try makeFleet(FleetOptions(scenario: scenario, keying: keying, seed: 1))
+        for _ in 0..<600 { fleet.advance(by: 100_000_000) } // 60 simulated seconds
+        return fleet.snapshot()
+    }
+
+    @Test func theRunChartIsWellFormedAndDrawsEveryGroupAndTheBusiestKeys() throws {
+        let snapshot = try Self.snapshot(keying: .shared)
+        let svg = ReportChart.render(snapshot, theme: ThemeCatalog.fallback)
+        // To look at it: BUCKETSCOPE_CHART=/tmp/chart.svg swift test --filter ReportChartTests; rsvg-convert it.
+        if let path = ProcessInfo.processInfo.environment["BUCKETSCOPE_CHART"] {
+            try svg.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let parsed = try #require(ElementCounter.parse(svg), "not well-formed XML")
+        // Two group panels (quiet, noisy) and one key panel (the one shared bucket).
+        #expect(parsed.counts["polyline"] == 3 /* axes */ + 2 + 2 + 1)
+        for name in ["quiet", "noisy", "shared", "wait p99 per group (ms)", "admitted per second per group (req/s)"] {
+            #expect(parsed.texts.contains(name), "\(name) missing")
+        }
+        if case let .rgb(r, g, b) = ThemeCatalog.fallback[.quiet] { #expect(parsed.fills.contains(SVGText.hex(r, g, b))) }
+    }
+
+    @Test func theBusiestKeysAreCharted() throws {
+        let keys = ReportChart.chartedKeys(try Self.snapshot())
+        #expect(keys.first?.key == "noisy") // 99 waiting
+        #expect(keys.count == ReportChart.chartedKeys)
+    }
+
+    @Test func anEmptySnapshotSaysNoDataYet() {
+        let svg = ReportChart.render(Fixtures.snapshot(keys: []), theme: ThemeCatalog.fallback)
+        #expect(ElementCounter.parse(svg)?.texts.filter { $0 == "no data yet" }.count == 3)
+    }
+}
