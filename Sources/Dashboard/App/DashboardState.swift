@@ -123,7 +123,7 @@ public struct DashboardState: Sendable, Equatable {
     }
 
     /// The table's rows in the current order, tree, filter and folding applied.
-    public func model(_ snapshot: FleetSnapshot) -> TableModel { TableModel(self, snapshot) }
+    public func model(_ snapshot: FleetSnapshot, ranks: NameRanks? = nil) -> TableModel { TableModel(self, snapshot, ranks: ranks) }
 
     /// Index of the selected row in `model`: the selected key's row, else the row of the
     /// parent it is folded under, else the first bucket row (a keying change removed it).

@@ -56,8 +56,11 @@ public struct TableModel: Sendable {
     /// Parents with more children than this start folded.
     public static let unfoldedUpTo = 16
 
-    public init(_ state: DashboardState, _ snapshot: FleetSnapshot) {
+    /// `ranks` remembers the keys' natural order between frames (the run loop keeps one).
+    public init(_ state: DashboardState, _ snapshot: FleetSnapshot, ranks: NameRanks? = nil) {
         let keys = snapshot.keys
+        // Natural order by rank: computed once per key set, then integer comparisons.
+        let rank = (ranks ?? NameRanks()).ranks(for: keys)
         let (branches, loose) = state.tree ? KeyTree.branches(snapshot, tenantOfUser: state.tenantOfUser) : ([], Array(keys.indices))
         isTree = !branches.isEmpty
         let needle = state.filter.lowercased()
@@ -68,15 +71,16 @@ public struct TableModel: Sendable {
             switch sort.column {
             case .key: break
             case .group:
+                if ka.group != kb.group {
                 let c = NaturalOrder.compare(ka.group, kb.group)
                 if c != 0 { return sort.descending ? c > 0 : c < 0 }
+            }
             default:
                 let va = TableSort.value(ka, sort.column), vb = TableSort.value(kb, sort.column)
                 if va != vb { return sort.descending ? va > vb : va < vb }
-                return NaturalOrder.less(ka.key, kb.key) // ties: A to Z whatever the direction
+                return rank[a] < rank[b] // ties: A to Z whatever the direction
             }
-            let c = NaturalOrder.compare(ka.key, kb.key)
-            return sort.descending ? c > 0 || (c == 0 && ka.key > kb.key) : c < 0 || (c == 0 && ka.key < kb.key)
+            return sort.descending ? rank[a] > rank[b] : rank[a] < rank[b]
         }
         var rows: [TableRow] = []
         var matched = 0

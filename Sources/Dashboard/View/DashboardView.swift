@@ -4,7 +4,9 @@ import Fleet
 public struct ViewContext: Sendable {
     public var palette: Palette
     public var glyphs: Glyphs
-    public init(palette: Palette, glyphs: Glyphs) { self.palette = palette; self.glyphs = glyphs }
+    /// The keys' natural order kept between frames (nil: computed each frame).
+    public var ranks: NameRanks?
+    public init(palette: Palette, glyphs: Glyphs, ranks: NameRanks? = nil) { self.palette = palette; self.glyphs = glyphs; self.ranks = ranks }
 
     /// The built-in theme without colour and with Unicode glyphs: what golden snapshots use.
     public static let plain = ViewContext(palette: Palette(theme: ThemeCatalog.fallback, depth: .none), glyphs: .unicode)
@@ -64,7 +66,7 @@ public enum DashboardView {
                               context: ViewContext = .plain) -> Grid {
         let palette = context.palette
         var grid = Grid(width: width, height: height, fill: Cell(" ", style: palette.base))
-        let model = state.model(snapshot)
+        let model = state.model(snapshot, ranks: context.ranks)
         guard let layout = DashboardLayout(width: width, height: height, keyCount: model.rows.count) else {
             SizeGate.render(into: &grid, width: width, height: height, context: context)
             paintBackground(&grid, palette)

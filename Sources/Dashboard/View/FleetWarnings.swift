@@ -16,16 +16,20 @@ enum FleetWarnings {
     /// A group whose every request was refused by buckets that all refused everything: the
     /// usual cause is a cost above the bucket's capacity (LLM costs of thousands of tokens
     /// against a capacity of 20), which no wait can fix.
+    /// - Complexity: O(groups) in the usual case; O(keys) only while some group is refused
+    ///   every time (then its keys' capacities are looked up).
     static func derived(_ snapshot: FleetSnapshot) -> [String] {
+        let suspects = snapshot.groups.filter { $0.requests >= minimumRequests && $0.rejected == $0.requests }
+        guard !suspects.isEmpty else { return [] }
+        let names = Set(suspects.map(\.name))
         var capacities: [String: Double] = [:]
         var allRefused: [String: Bool] = [:]
-        for k in snapshot.keys where k.requests > 0 {
+        for k in snapshot.keys where k.requests > 0 && names.contains(k.group) {
             capacities[k.group] = max(capacities[k.group] ?? 0, k.capacity)
             allRefused[k.group, default: true] = allRefused[k.group, default: true] && k.rejected == k.requests
         }
-        return snapshot.groups.compactMap { group in
-            guard group.requests >= minimumRequests, group.rejected == group.requests,
-                  allRefused[group.name] == true, let capacity = capacities[group.name] else { return nil }
+        return suspects.compactMap { group in
+            guard allRefused[group.name] == true, let capacity = capacities[group.name] else { return nil }
             return "every \(group.name) request refused (\(group.rejected) of \(group.requests)): "
                 + "a cost above the bucket's capacity \(Format.compact(capacity)) is never admitted"
         }
