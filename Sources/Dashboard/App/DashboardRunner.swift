@@ -97,6 +97,10 @@ public final class DashboardRunner {
         var lastAdvance = clock.now()
         var nextFrame = lastAdvance + frameNanoseconds
         var dirty = true
+        // A new snapshot is needed (time advanced, or a command changed the fleet). A key that
+        // only changes the view is drawn at once on the snapshot on screen: the answer to a key
+        // press does not wait for the simulation to advance or a 10,000-key snapshot to be taken.
+        var stale = true
         var shownMessage: StatusMessage?
         var shownAt: Int64 = 0
         var laidOut: (Int, Int, Int) = (-1, -1, -1)
@@ -105,7 +109,7 @@ public final class DashboardRunner {
         while !state.quit {
             if let signal = backend.stopSignal { driver.shutdown(); return signal }
             if dirty {
-                snapshot = driver.snapshot()
+                if stale { snapshot = driver.snapshot(); stale = false }
                 let size = backend.size
                 // Only a new size, key count or key press (which size the table) needs a layout pass.
                 if laidOut != (size.width, size.height, snapshot.keys.count) {
@@ -133,7 +137,11 @@ public final class DashboardRunner {
                     let (next, effects) = DashboardUpdate.update(state, event, snapshot: snapshot)
                     state = next
                     for effect in effects { perform(effect, snapshot: snapshot) }
+                    if !effects.isEmpty { stale = true }
                     laidOut = (-1, -1, -1) // folding or filtering changes how many rows the table wants
+                    if !state.quit { continue } // draw the answer now; the frame's advance comes next
+                } else {
+                    stale = true // resized
                 }
             }
             let after = clock.now()
@@ -155,6 +163,7 @@ public final class DashboardRunner {
                 lastAdvance = after
                 nextFrame = after + frameNanoseconds
                 dirty = true
+                stale = true
             }
         }
         driver.shutdown()
