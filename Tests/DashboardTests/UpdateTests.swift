@@ -246,6 +246,11 @@ import Testing
         after.now = 3_000_000_000
         after.groups[0].waitMs.p99 = 2_400
         #expect(state.baseline?.effect(in: after) == "quiet p99 10ms → 2.4s")
+        // Right after a switch nothing may be admitted yet: the note says who waits, and how long.
+        after.groups[0].waitMs.p99 = 10
+        after.groups[0].waiting = 33
+        after.groups[0].oldestWaitSeconds = 8.9
+        #expect(state.baseline?.effect(in: after) == "quiet p99 10ms → 10ms (33 waiting 8.9s)")
     }
 
     @Test func exactValuesKeepTheirDecimals() {

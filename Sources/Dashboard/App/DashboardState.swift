@@ -197,7 +197,10 @@ public struct ChangeBaseline: Sendable, Equatable {
         }
         let parts = snapshot.groups.compactMap { g -> String? in
             guard let before = groupP99[g.name] else { return nil }
-            return "\(g.name) p99 \(Format.milliseconds(before)) \(arrow) \(Format.milliseconds(g.waitMs.p99))"
+            // Percentiles count admitted requests: say who is still waiting, and for how long, so
+            // "p99 0 → 0" never hides a group starving right after the change.
+            let waiting = g.waiting > 0 ? " (\(Format.count(g.waiting)) waiting \(Format.seconds(g.oldestWaitSeconds)))" : ""
+            return "\(g.name) p99 \(Format.milliseconds(before)) \(arrow) \(Format.milliseconds(g.waitMs.p99))\(waiting)"
         }
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
