@@ -25,7 +25,7 @@ capacity = 10
 refill = 1
 [limits.per_tenant]
 capacity = 2000
-refill = 900
+refill = 1500
 [upstream]
 name = "provider"
 rpm = 100000

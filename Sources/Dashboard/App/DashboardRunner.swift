@@ -87,7 +87,7 @@ public final class DashboardRunner {
         self.frameNanoseconds = 1_000_000_000 / Int64(max(1, framesPerSecond))
         self.driver = try makeDriver()
         let theme = themes[state.themeName] ?? ThemeCatalog.fallback
-        self.context = ViewContext(palette: Palette(theme: theme, depth: backend.colorDepth), glyphs: backend.glyphs, ranks: NameRanks())
+        self.context = ViewContext(palette: Palette(theme: theme, depth: backend.colorDepth), glyphs: backend.glyphs)
     }
 
     /// Runs until `q`, Ctrl-C or a stop signal. Returns the signal number when a signal ended it.

@@ -91,6 +91,9 @@ public struct DashboardState: Sendable, Equatable {
     public var filter: String = ""
     /// User key → tenant, from the scenario, for the tenant tree (see `KeyTree`).
     public var tenantOfUser: [String: String] = [:]
+    /// The keys' natural order and tree, kept between frames and key presses (not part of the
+    /// state's value: copies share it, and it never makes two states differ).
+    public var cache = NameRanks()
     public var applyToAll: Bool = false
     public var paused: Bool = false
     public var speed: Double = 1
@@ -123,7 +126,7 @@ public struct DashboardState: Sendable, Equatable {
     }
 
     /// The table's rows in the current order, tree, filter and folding applied.
-    public func model(_ snapshot: FleetSnapshot, ranks: NameRanks? = nil) -> TableModel { TableModel(self, snapshot, ranks: ranks) }
+    public func model(_ snapshot: FleetSnapshot, ranks: NameRanks? = nil) -> TableModel { TableModel(self, snapshot, ranks: ranks ?? cache) }
 
     /// Index of the selected row in `model`: the selected key's row, else the row of the
     /// parent it is folded under, else the first bucket row (a keying change removed it).

@@ -69,9 +69,11 @@ public enum KeyTree {
     /// suffix (`app-17` → `app`). The caller takes the first that names an existing parent.
     static func tenants(of user: String, _ map: [String: String]) -> [String] {
         if let t = map[user] { return [t] }
-        var stem = Substring(user)
-        while let last = stem.last, last.isASCII, last.isNumber { stem.removeLast() }
-        guard stem.count < user.count, stem.hasSuffix("-") else { return [user] }
-        return [user, String(stem.dropLast())]
+        // Strip ASCII digits, then one "-", on the UTF-8 bytes (cheap for 10,000 keys).
+        let bytes = user.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, case let b = bytes[bytes.index(before: end)], b >= 0x30, b <= 0x39 { end = bytes.index(before: end) }
+        guard end < bytes.endIndex, end > bytes.startIndex, bytes[bytes.index(before: end)] == 0x2D else { return [user] }
+        return [user, String(user[..<bytes.index(before: end)])]
     }
 }

@@ -59,9 +59,10 @@ public struct TableModel: Sendable {
     /// `ranks` remembers the keys' natural order between frames (the run loop keeps one).
     public init(_ state: DashboardState, _ snapshot: FleetSnapshot, ranks: NameRanks? = nil) {
         let keys = snapshot.keys
-        // Natural order by rank: computed once per key set, then integer comparisons.
-        let rank = (ranks ?? NameRanks()).ranks(for: keys)
-        let (branches, loose) = state.tree ? KeyTree.branches(snapshot, tenantOfUser: state.tenantOfUser) : ([], Array(keys.indices))
+        // Natural order by rank and the tree: built once per key set, then reused.
+        let cache = ranks ?? NameRanks()
+        let rank = cache.ranks(for: keys)
+        let (branches, loose) = state.tree ? cache.tree(snapshot, tenantOfUser: state.tenantOfUser) : ([], Array(keys.indices))
         isTree = !branches.isEmpty
         let needle = state.filter.lowercased()
         func matches(_ i: Int) -> Bool { needle.isEmpty || keys[i].key.lowercased().contains(needle) }
