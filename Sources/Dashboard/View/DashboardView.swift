@@ -127,6 +127,11 @@ public enum DashboardView {
         grid.put(junction, x: layout.divider.x, y: rule.y, style: palette.style(.divLine))
         func title(_ text: String, _ pane: Pane, x: Int, width: Int) {
             let focused = state.focus == pane
+            // A scrolled pane says by how many rows (↑/↓ scroll it while it has focus).
+            let content = pane == .detail ? DetailView.contentHeight : IsolationView.contentHeight(snapshot)
+            let rect = pane == .detail ? layout.detail : layout.isolation
+            let scrolled = min(state.paneScroll[pane] ?? 0, max(0, content - rect.height))
+            let text = scrolled > 0 ? "\(text) \(g.up)\(scrolled)" : text
             let style = focused ? palette.style(.title, [.bold, .reverse]) : palette.style(.title, .bold)
             grid.put(" " + TextFit.truncate(text, to: width - 4, ellipsis: g.ellipsis) + " ", x: x + 1, y: rule.y, style: style)
         }

@@ -28,7 +28,7 @@ enum HelpOverlay {
         let labelWidth = bindings.map { CellWidth.of(KeyTable.label($0, glyphs: g)) }.max() ?? 6
         let descWidth = bindings.map { CellWidth.of($0.help) }.max() ?? 20
         let entryWidth = labelWidth + 2 + descWidth
-        let footer = "Enter: Tab switches capacity/refill, Esc cancels. Any key closes."
+        let footer = "Mouse: click a row, a title to sort, a key below; wheel scrolls."
         let maxInner = grid.height - 2 - 2 - 2 // screen margin, border, footer + gap
         let twoColumns = bindings.count > maxInner
         let perColumn = twoColumns ? (bindings.count + 1) / 2 : bindings.count
