@@ -136,6 +136,16 @@ import Testing
         #expect(chart.lines.joined().contains("no data yet"))
     }
 
+    @Test func aBusyKeyWithoutSeriesSaysNotChartedNotNoDataYet() {
+        var busy = Fixtures.key("app-1000")
+        busy.requests = 12
+        let charted = DashboardView.render(DashboardState(), Fixtures.snapshot(keys: [busy]), width: 100, height: 30).lines.joined()
+        #expect(charted.contains("not charted"))
+        #expect(!charted.contains("no data yet"))
+        let fresh = DashboardView.render(DashboardState(), Fixtures.snapshot(keys: [Fixtures.key("new")]), width: 100, height: 30)
+        #expect(fresh.lines.joined().contains("no data yet"))
+    }
+
     @Test func everyGroupOfTheScenarioGetsAColumnAndItsOwnMarker() throws {
         for (scenario, names) in [("burst", ["steady", "bursty"]), ("upstream-429", ["users"])] {
             let fleet = try makeFleet(FleetOptions(scenario: scenario, seed: 1))

@@ -109,7 +109,9 @@ enum BucketTableView {
                 queueCell,
                 .text(waiting > 0 && key.oldestWaitSeconds > 0 ? Format.seconds(key.oldestWaitSeconds) : "-", palette.base),
                 selectable { grid, r in
-                    Sparkline(samples: key.admittedPerSecond, maximum: admittedScale, style: palette.style(.admittedGraph), glyphs: g)
+                    // No series: a new key, or one past the keys the fleet charts; "-" claims neither.
+                    Sparkline(samples: key.admittedPerSecond, maximum: admittedScale, style: palette.style(.admittedGraph), glyphs: g,
+                              emptyText: "-")
                         .render(into: &grid, at: r)
                 },
                 .text(Format.milliseconds(key.waitMs.p50), palette.base),

@@ -47,13 +47,16 @@ enum DetailView {
         let chartRows = inner.height - 3 // info row, change row, effect row
         let tokensHeight = (chartRows + 1) / 2
         let queueHeight = chartRows - tokensHeight
+        // The fleet keeps series for its first keys only: a busy key without them is not charted,
+        // which is not the same as "no data yet".
+        let empty = key.requests > 0 ? "not charted (series are kept for the first keys only)" : "no data yet"
         Chart(title: "tokens", unit: "tok", samples: key.tokenSeries, secondsPerSample: seconds,
               maximum: key.capacity > 0 ? key.capacity : nil, style: palette.style(.tokensGraph),
-              labelStyle: palette.style(.inactiveFg), glyphs: context.glyphs,
+              labelStyle: palette.style(.inactiveFg), glyphs: context.glyphs, emptyText: empty,
               format: { $0 < 1000 ? Format.exact($0) : Format.number($0) }) // the axis top is the capacity: keep its decimals
             .render(into: &grid, at: Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: tokensHeight))
         Chart(title: "queue depth", unit: "requests", samples: key.queueSeries, secondsPerSample: seconds,
-              style: palette.style(.queueGraph), labelStyle: palette.style(.inactiveFg), glyphs: context.glyphs)
+              style: palette.style(.queueGraph), labelStyle: palette.style(.inactiveFg), glyphs: context.glyphs, emptyText: empty)
             .render(into: &grid, at: Rect(x: inner.x, y: inner.y + 1 + tokensHeight, width: inner.width, height: queueHeight))
         let g = context.glyphs
         let changeY = inner.maxY - 2

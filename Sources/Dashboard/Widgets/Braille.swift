@@ -163,10 +163,13 @@ public struct Chart: Sendable {
     public var labelStyle: Style
     public var glyphs: Glyphs
     public var format: @Sendable (Double) -> String
+    /// Shown in the plot when there are no samples at all.
+    public var emptyText: String
 
     public init(title: String, unit: String, samples: [Double], secondsPerSample: Double, maximum: Double? = nil,
-                style: Style = .plain, labelStyle: Style = .plain, glyphs: Glyphs = .unicode,
+                style: Style = .plain, labelStyle: Style = .plain, glyphs: Glyphs = .unicode, emptyText: String = "no data yet",
                 format: @escaping @Sendable (Double) -> String = { Format.number($0) }) {
+        self.emptyText = emptyText
         self.title = title; self.unit = unit; self.samples = samples; self.secondsPerSample = secondsPerSample
         self.maximum = maximum ?? BrailleChart.niceMaximum(samples.max() ?? 0)
         self.style = style; self.labelStyle = labelStyle; self.glyphs = glyphs; self.format = format
@@ -196,7 +199,7 @@ public struct Chart: Sendable {
             grid.put(row, x: rect.x + axis, y: y, style: style, maxWidth: plotWidth)
         }
         if samples.isEmpty {
-            let text = "no data yet"
+            let text = emptyText
             grid.put(text, x: rect.x + axis + max(0, (plotWidth - CellWidth.of(text)) / 2), y: rect.y + 1 + (plotHeight - 1) / 2,
                      style: labelStyle.with(.dim), maxWidth: plotWidth)
         } else {
