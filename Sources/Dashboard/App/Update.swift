@@ -1,5 +1,4 @@
 import Fleet
-import TokenBucket
 
 /// Something for the run loop to do after `update`: the only way a key reaches the fleet.
 public enum Effect: Sendable, Equatable {
