@@ -104,6 +104,7 @@ public final class DashboardRunner {
         var shownMessage: StatusMessage?
         var shownAt: Int64 = 0
         var laidOut: (Int, Int, Int) = (-1, -1, -1)
+        var rowsShown = (state.tree, state.filter, state.expanded)
         state.glyphs = backend.glyphs
         backend.paintBackground(context.palette.base)
         while !state.quit {
@@ -111,7 +112,7 @@ public final class DashboardRunner {
             if dirty {
                 if stale { snapshot = driver.snapshot(); stale = false }
                 let size = backend.size
-                // Only a new size, key count or key press (which size the table) needs a layout pass.
+                // Only a new size, key count or set of rows (which size the table) needs a layout pass.
                 if laidOut != (size.width, size.height, snapshot.keys.count) {
                     laidOut = (size.width, size.height, snapshot.keys.count)
                     state = DashboardUpdate.update(state, .screen(width: size.width, height: size.height), snapshot: snapshot).0
@@ -138,7 +139,11 @@ public final class DashboardRunner {
                     state = next
                     for effect in effects { perform(effect, snapshot: snapshot) }
                     if !effects.isEmpty { stale = true }
-                    laidOut = (-1, -1, -1) // folding or filtering changes how many rows the table wants
+                    // Folding, filtering or the tree switch change how many rows the table wants.
+                    if (state.tree, state.filter, state.expanded) != rowsShown {
+                        rowsShown = (state.tree, state.filter, state.expanded)
+                        laidOut = (-1, -1, -1)
+                    }
                     if !state.quit { continue } // draw the answer now; the frame's advance comes next
                 } else {
                     stale = true // resized

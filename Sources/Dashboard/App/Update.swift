@@ -94,14 +94,16 @@ public enum DashboardUpdate {
 extension DashboardState {
     mutating func perform(_ action: Action, _ snapshot: FleetSnapshot) -> [Effect] {
         message = nil
-        let model = model(snapshot)
-        let row = selectedRow(model, snapshot)
-        let current = row?.keyIndex.map { snapshot.keys[$0] }
+        // The table's rows only for the actions that need them (with 10,000 keys a model is
+        // milliseconds, and `?` or Space should not pay for it).
+        lazy var model = self.model(snapshot)
+        lazy var row = selectedRow(model, snapshot)
+        lazy var current = row?.keyIndex.map { snapshot.keys[$0] }
         // A group row (not a bucket) sends each change to every key folded under it.
-        let groupKeys: [String]? = current == nil ? row.flatMap { model.children[$0.id] }.map { $0.map { snapshot.keys[$0].key } } : nil
-        let reference = current ?? groupKeys?.first.flatMap { k in snapshot.keys.first { $0.key == k } }
-        let target = applyToAll ? nil : current?.key
-        let targetText = applyToAll ? "all keys" : current?.key ?? row.map { "\($0.id.name) (\(groupKeys?.count ?? 0) keys)" } ?? "all keys"
+        lazy var groupKeys: [String]? = current == nil ? row.flatMap { model.children[$0.id] }.map { $0.map { snapshot.keys[$0].key } } : nil
+        lazy var reference = current ?? groupKeys?.first.flatMap { k in snapshot.keys.first { $0.key == k } }
+        lazy var target = applyToAll ? nil : current?.key
+        lazy var targetText = applyToAll ? "all keys" : current?.key ?? row.map { "\($0.id.name) (\(groupKeys?.count ?? 0) keys)" } ?? "all keys"
         func commands(_ make: (String?) -> FleetCommand) -> [Effect] {
             if !applyToAll, current == nil, let groupKeys { return groupKeys.map { .command(make($0)) } }
             return [.command(make(target))]
@@ -169,8 +171,8 @@ extension DashboardState {
             message = StatusMessage(parents.isEmpty ? "nothing to fold under \(snapshot.keying.rawValue) keying" : unfold ? "unfolded all" : "folded all")
             keepSelectionVisible(snapshot)
         case .toggleTree:
+            if selection == nil { selection = row?.id } // the row selected now, found again in the other view
             tree.toggle()
-            if selection == nil { selection = row?.id }
             message = StatusMessage(tree ? "tree: tenants and groups fold their keys" : "flat table")
             keepSelectionVisible(snapshot)
         case .capacityUp, .capacityDown:
