@@ -83,8 +83,8 @@ enum BucketTableView {
                 grid.put(TextFit.pad(count, to: r.width - barWidth, alignRight: true), x: r.x + barWidth, y: r.y,
                          style: waiting > 0 ? palette.style(.queue, .bold) : palette.style(.inactiveFg))
             }
-            func p99Cell(_ p99: Double) -> TableCell {
-                .text(Format.milliseconds(p99), p99 >= 1000 ? palette.style(.error, .bold) : p99 >= 100 ? palette.style(.warn) : palette.base)
+            func p99Cell(_ p99: Double, lowerBound: Bool = false) -> TableCell {
+                .text((lowerBound ? g.atLeast : "") + Format.milliseconds(p99), p99 >= 1000 ? palette.style(.error, .bold) : p99 >= 100 ? palette.style(.warn) : palette.base)
             }
             let marker = TableCell.text(isSelected ? g.selected : " ", palette.style(.hiFg, .bold))
             guard let ki = row.keyIndex else {
@@ -115,7 +115,7 @@ enum BucketTableView {
                         .render(into: &grid, at: r)
                 },
                 .text(Format.milliseconds(key.waitMs.p50), palette.base),
-                p99Cell(row.parent?.p99 ?? key.waitMs.p99),
+                p99Cell(row.parent?.p99 ?? key.waitMs.p99, lowerBound: isLowerBound(key)),
                 .text(String(key.upstream429), key.upstream429 > 0 ? palette.style(.error) : palette.style(.inactiveFg)),
             ]
         }
@@ -151,6 +151,10 @@ enum BucketTableView {
             grid.put(text, x: rect.x + 2, y: rect.y + 1, style: palette.style(.inactiveFg), maxWidth: rect.width - 2)
         }
     }
+
+    /// Whether a key's percentiles count requests still waiting (the true value is at least the
+    /// one shown). Hook: becomes the snapshot's `…LowerBound` flag once the fleet reports it.
+    static func isLowerBound(_ key: KeySnapshot) -> Bool { false }
 
     /// Text columns as wide as their widest visible cell (and title), so numbers are never cut:
     /// widths come from the content, the key column takes what is left.
