@@ -198,13 +198,14 @@ extension ManualClock {
         #expect(conservationFailures(fleet.metrics) == [])
     }
 
-    @Test func aPresetSizesTheBucketsAt80PercentOfTheProvider() throws {
+    @Test func aPresetSizesTheBucketsByTheLibrarysRule() throws {
         let (fleet, clock) = try manualFleet(Scenario.named("noisy-neighbor")!)
         clock.set(second)
-        try fleet.apply(.applyPreset("openai-gpt-4o-tier1"))   // 500 RPM × 0.8 = 400/min over 5 keys
+        try fleet.apply(.applyPreset("openai-gpt-4o-tier1"))   // 500 RPM × 0.8 / 60 over 5 keys
         let s = fleet.snapshot()
-        #expect(s.keys.allSatisfy { abs($0.refillPerSecond - 400.0 / 60 / 5) < 1e-9 && $0.capacity == 80 })
+        #expect(s.keys.allSatisfy { abs($0.refillPerSecond - 400.0 / 60 / 5) < 1e-9 && abs($0.capacity - 400.0 / 60 / 5) < 1e-9 })
         #expect(s.upstream.requestsPerMinute == 500)
+        #expect(s.lastChange?.at == second)
     }
 
     // MARK: Stopping
