@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Fleet", "TerminalUI"], exclude: ["Golden"],
                     swiftSettings: strict),
-        .testTarget(name: "CompareTests", dependencies: ["Compare", "TokenBucket"], swiftSettings: strict),
+        .testTarget(name: "CompareTests", dependencies: ["Compare", "Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "BucketscopeCommandsTests", dependencies: ["BucketscopeCommands", "TokenBucket"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
