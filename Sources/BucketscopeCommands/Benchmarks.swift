@@ -12,6 +12,7 @@ enum Benchmarks {
             Benchmark(name: "bytes_per_key_1m", isolated: true, run: { try LibraryBenchmarks.bytesPerKey() }),
             Benchmark(name: "waiters_10k_p99_lateness", run: { try await LibraryBenchmarks.waiters() }),
             Benchmark(name: "replay_rows_per_s", run: { try replayThroughput() }),
+            Benchmark(name: "compare_azure_conversation_s", run: { try compareThroughput() }),
             Benchmark(name: "simulated_requests_per_s", isolated: true, run: { try await fleetBenchmarks() }),
             Benchmark(name: "live_waiters_10k_p99_lateness", isolated: true, run: { try await liveBenchmarks() }),
         ]
