@@ -67,7 +67,7 @@ extension Benchmarks {
             blackHole(out.count)
         }
         let name = trace != nil ? "compare_azure_conversation_s" : "compare_synthetic_19366_s"
-        let unit = trace != nil ? "s, 7 algorithms, \(count) rows" : "s, synthetic, no trace file"
+        let unit = trace != nil ? "s, \(count) rows" : "s, synthetic (no trace)"
         return [
             BenchResult(name: name, value: best, unit: unit, goal: "<= 0.5"),
             BenchResult(name: "compare_rows_per_s", value: Double(count) / best, unit: "rows/s, 7 algorithms", goal: ""),

@@ -132,7 +132,11 @@ struct CompareRequest {
             for a in arrivals { t.append(TrafficRequest(at: a.at, key: a.client, cost: a.costUnits, service: a.service)) }
             traffic = t
             source = "\(scenario.name) (seed \(seed), \(DurationText.format(length)), open loop)"
-            suggested = c.shared ? scenario.limits.shared : scenario.limits.perUser
+            // The scenario's bucket counts its own costs: with --per-request it still fits when
+            // every request already costs 1.
+            if !c.perRequest || scenario.clients.allSatisfy({ $0.cost == .request }) {
+                suggested = c.shared ? scenario.limits.shared : scenario.limits.perUser
+            }
         case let (nil, file?):
             guard c.duration == nil else { throw CommandFailure("--duration is for --scenario (a replay runs to its end)") }
             let service = try c.serviceTime.map { try Self.duration($0, "--service-time") } ?? 1_000_000_000
@@ -143,7 +147,7 @@ struct CompareRequest {
         guard !traffic.requests.isEmpty else { throw CommandFailure("the traffic has no requests") }
 
         budget = try Self.budget(rate: c.rate, burst: c.burst, window: c.window, concurrency: c.concurrency,
-                                 suggested: c.perRequest ? nil : suggested, meanService: traffic.meanService)
+                                 suggested: suggested, meanService: traffic.meanService)
     }
 
     func execute() throws -> String {
