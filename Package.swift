@@ -34,7 +34,7 @@ let package = Package(
         // App state, update, layout, widgets drawing into a cell grid, themes. No curses here.
         .target(
             name: "Dashboard",
-            dependencies: ["Fleet", "TokenBucket"],
+            dependencies: ["Fleet", "TokenBucket", "Compare"],
             swiftSettings: strict),
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CTerminalSignals"),

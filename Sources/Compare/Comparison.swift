@@ -17,6 +17,9 @@ public struct Comparison: Sendable {
     public let budget: Budget
     public let options: LimiterOptions
     public let perKey: Bool
+    /// Whether every wait is kept for the percentiles of ``results()`` (memory grows with the
+    /// stream); a dashboard that keeps its own recent waits turns it off.
+    public let recordsWaits: Bool
     private var lanes: [Lane]
     /// Index of the sliding log among `lanes` (appended, unreported, if not asked for).
     private let reference: Int
@@ -41,7 +44,7 @@ public struct Comparison: Sendable {
     }
 
     public init(algorithms: [Algorithm], budget: Budget, options: LimiterOptions = LimiterOptions(),
-                perKey: Bool = true) throws {
+                perKey: Bool = true, recordsWaits: Bool = true) throws {
         guard !algorithms.isEmpty else { throw CompareError("no algorithm to compare") }
         // Fail here, not on the first request, when a parameter is out of range.
         for a in Set(algorithms + [.slidingLog]) { _ = try a.limiter(budget, options) }
@@ -49,6 +52,7 @@ public struct Comparison: Sendable {
         self.budget = budget
         self.options = options
         self.perKey = perKey
+        self.recordsWaits = recordsWaits
         var lanes = algorithms.map { Lane(algorithm: $0) }
         if let i = algorithms.firstIndex(of: .slidingLog) {
             reference = i
@@ -83,7 +87,7 @@ public struct Comparison: Sendable {
             lanes[i].admitted += 1
             lanes[i].admittedPerKey[key] += 1
             lanes[i].admittedCost += Int128(r.cost)
-            if at > r.at { lanes[i].waits.append(at - r.at) }
+            if recordsWaits, at > r.at { lanes[i].waits.append(at - r.at) }
             lanes[i].peaks[slot].add(at: at, cost: r.cost)
         } else {
             lanes[i].refused += 1

@@ -1,26 +1,26 @@
 import TokenBucket
 
 /// Numbers in tables: short, and the same in every output.
-public enum Format {
+enum Format {
     /// A token amount or rate: whole numbers without a fraction, others with up to 3 decimals.
-    public static func amount(_ v: Double) -> String {
+    static func amount(_ v: Double) -> String {
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
         let s = String(format3(v))
         return s
     }
 
     /// Milliseconds with up to 3 decimals ("0", "12.5", "1030000").
-    public static func ms(_ ns: Int64) -> String { amount(Double(ns) / 1e6) }
+    static func ms(_ ns: Int64) -> String { amount(Double(ns) / 1e6) }
 
     /// A duration for parameters: "500ms", "5s", "1m", "1.5s".
-    public static func duration(_ ns: Int64) -> String {
+    static func duration(_ ns: Int64) -> String {
         if ns % 60_000_000_000 == 0, ns >= 60_000_000_000 { return "\(ns / 60_000_000_000)m" }
         if ns % 1_000_000 == 0, ns < 1_000_000_000 { return "\(ns / 1_000_000)ms" }
         return amount(Double(ns) / 1e9) + "s"
     }
 
     /// A percentage with up to 3 decimals.
-    public static func percent(_ part: Int, of whole: Int) -> String {
+    static func percent(_ part: Int, of whole: Int) -> String {
         whole == 0 ? "0" : amount(Double(part) * 100 / Double(whole))
     }
 

@@ -90,6 +90,7 @@ public final class DashboardRunner {
             if let signal = backend.stopSignal { driver.shutdown(); return signal }
             if dirty {
                 snapshot = driver.snapshot()
+                if state.compare != nil { state.compare!.observe(snapshot, budgetFrom: state.selected(snapshot)) }
                 let size = backend.size
                 let rows = DashboardLayout(width: size.width, height: size.height, keyCount: snapshot.keys.count)?.tableRows ?? 1
                 state = DashboardUpdate.update(state, .layout(visibleRows: rows), snapshot: snapshot).0

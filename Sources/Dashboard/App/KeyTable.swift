@@ -6,6 +6,7 @@ public enum Action: Hashable, Sendable, CaseIterable {
     case cycleKeying, toggleNoisy, pickPreset
     case togglePause, step, slower, faster
     case cycleTheme, restart
+    case toggleCompare
 }
 
 /// One row of the key table: the keys, what they do, and how the help and hint bar show them.
@@ -49,6 +50,7 @@ public enum KeyTable {
         KeyBinding([.char(">")], .faster, help: "faster (×0.1 … ×1000)", hint: "speed", rank: 3),
         KeyBinding([.char("t")], .cycleTheme, help: "next theme", hint: "theme", rank: 6),
         KeyBinding([.char("r")], .restart, help: "restart scenario", hint: "restart", rank: 5),
+        KeyBinding([.char("c")], .toggleCompare, help: "compare rate limiters"),
     ]
 
     public static func action(for key: Key) -> Action? {

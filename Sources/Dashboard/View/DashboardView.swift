@@ -71,15 +71,21 @@ public enum DashboardView {
         HeaderView.render(state, snapshot, into: &grid, header: layout.header, upstream: layout.upstream, context: context)
         BucketTableView.render(state, snapshot, into: &grid, at: layout.table, context: context)
         drawRule(state, snapshot, layout, into: &grid, context: context)
-        if let key = state.selected(snapshot) {
+        if let feed = state.compare {
+            // The compare view takes the detail and isolation panes' place.
+            let panes = Rect(x: 0, y: layout.detail.y, width: width, height: layout.detail.height)
+            CompareView.render(feed, selected: state.selected(snapshot)?.key, into: &grid, at: panes, context: context)
+        } else if let key = state.selected(snapshot) {
             DetailView.render(key, snapshot, baseline: state.baseline, into: &grid, at: layout.detail, context: context)
         } else {
             grid.put("no buckets yet", x: layout.detail.x + 1, y: layout.detail.y, style: palette.style(.inactiveFg))
         }
-        for y in layout.divider.y..<layout.divider.maxY {
-            grid.put(context.glyphs.vertical, x: layout.divider.x, y: y, style: palette.style(.divLine))
+        if state.compare == nil {
+            for y in layout.divider.y..<layout.divider.maxY {
+                grid.put(context.glyphs.vertical, x: layout.divider.x, y: y, style: palette.style(.divLine))
+            }
+            IsolationView.render(snapshot, into: &grid, at: layout.isolation, context: context)
         }
-        IsolationView.render(snapshot, into: &grid, at: layout.isolation, context: context)
         StatusLine.render(state, into: &grid, at: layout.status, context: context)
         HintBar.render(state, into: &grid, at: layout.hints, context: context)
         switch state.overlay {
@@ -97,7 +103,7 @@ public enum DashboardView {
         let rule = layout.rule
         grid.put(String(repeating: g.horizontal, count: rule.width), x: rule.x, y: rule.y, style: palette.style(.divLine))
         let junction = g.braille ? "┬" : "+"
-        grid.put(junction, x: layout.divider.x, y: rule.y, style: palette.style(.divLine))
+        if state.compare == nil { grid.put(junction, x: layout.divider.x, y: rule.y, style: palette.style(.divLine)) }
         func title(_ text: String, _ pane: Pane, x: Int, width: Int) {
             let focused = state.focus == pane
             let style = focused ? palette.style(.title, [.bold, .reverse]) : palette.style(.title, .bold)
@@ -105,8 +111,12 @@ public enum DashboardView {
         }
         let selected = state.selected(snapshot)
         let detailTitle = selected.map { "\($0.key) \(g.bullet) \($0.group)" } ?? "detail"
-        title(detailTitle, .detail, x: layout.detail.x, width: layout.detail.width)
-        title("isolation", .isolation, x: layout.isolation.x, width: layout.isolation.width - 10)
+        if state.compare != nil {
+            title("compare algorithms (c closes)", .detail, x: layout.detail.x, width: layout.detail.width)
+        } else {
+            title(detailTitle, .detail, x: layout.detail.x, width: layout.detail.width)
+            title("isolation", .isolation, x: layout.isolation.x, width: layout.isolation.width - 10)
+        }
         let total = snapshot.keys.count, shown = layout.tableRows
         if total > shown {
             let below = max(0, total - state.scroll - shown)
