@@ -193,8 +193,13 @@ struct CompareRequest {
             return TokenUnits.units(tokens)
         }
         /// R × d in nano-tokens, and d for B tokens at R.
-        func amount(over d: Nanoseconds) -> Int64 {
-            Int64(clamping: Int128(r.numerator) * Int128(d) / Int128(r.denominator))
+        func amount(over d: Nanoseconds) throws -> Int64 {
+            let units = Int128(r.numerator) * Int128(d) / Int128(r.denominator)
+            guard units <= Int128(TokenUnits.units(BucketConfiguration.maximumCapacity)) else {
+                throw CommandFailure("rate × window is \(Double(units) / 1e9) tokens, above the largest burst "
+                                     + "(1000000000): lower --rate or --window, or give --burst")
+            }
+            return Int64(units)
         }
         func span(of b: Int64) -> Nanoseconds {
             Int64(clamping: (Int128(b) * Int128(r.denominator) + Int128(r.numerator) - 1) / Int128(r.numerator))
@@ -208,10 +213,10 @@ struct CompareRequest {
                 w = span(of: b!)
             } else {
                 w = 1_000_000_000
-                b = amount(over: w!)
+                b = try amount(over: w!)
             }
         case (let bb?, nil): w = span(of: bb)
-        case (nil, let ww?): b = amount(over: ww)
+        case (nil, let ww?): b = try amount(over: ww)
         default: break
         }
         let cap: Int64

@@ -32,12 +32,16 @@ public struct Budget: Sendable, Hashable {
         guard window > 0 else { throw CompareError("window must be > 0") }
         guard concurrency > 0 else { throw CompareError("concurrency must be > 0, got \(TokenUnits.tokens(concurrency))") }
         self.rate = rate; self.burst = burst; self.window = window; self.concurrency = concurrency
-        guard windowLimit > 0 else {
+        let limit = Int128(rate.numerator) * Int128(window) / Int128(rate.denominator)
+        guard limit > 0 else {
             throw CompareError("rate × window is below one nano-token: raise --rate or --window")
+        }
+        guard limit <= Int128(TokenUnits.units(BucketConfiguration.maximumCapacity)) else {
+            throw CompareError("rate × window must be at most 1000000000 tokens, got \(Double(limit) / 1e9)")
         }
     }
 
-    /// `rate × window` in nano-tokens (rounded down), at most `Int64.max`.
+    /// `rate × window` in nano-tokens (rounded down), at most 10^9 tokens.
     public var windowLimit: Int64 {
         Int64(clamping: Int128(rate.numerator) * Int128(window) / Int128(rate.denominator))
     }

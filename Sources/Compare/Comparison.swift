@@ -30,6 +30,8 @@ public struct Comparison: Sendable {
 
     struct Lane: Sendable {
         let algorithm: Algorithm
+        /// A fresh limiter, copied for every new key.
+        let prototype: any Limiter
         var limiters: [any Limiter] = []
         var peaks: [WindowPeak] = []
         var admittedPerKey: [Int] = []
@@ -46,18 +48,17 @@ public struct Comparison: Sendable {
     public init(algorithms: [Algorithm], budget: Budget, options: LimiterOptions = LimiterOptions(),
                 perKey: Bool = true, recordsWaits: Bool = true) throws {
         guard !algorithms.isEmpty else { throw CompareError("no algorithm to compare") }
-        // Fail here, not on the first request, when a parameter is out of range.
-        for a in Set(algorithms + [.slidingLog]) { _ = try a.limiter(budget, options) }
         self.algorithms = algorithms
         self.budget = budget
         self.options = options
         self.perKey = perKey
         self.recordsWaits = recordsWaits
-        var lanes = algorithms.map { Lane(algorithm: $0) }
+        // Every parameter is checked here, not on the first request.
+        var lanes = try algorithms.map { Lane(algorithm: $0, prototype: try $0.limiter(budget, options)) }
         if let i = algorithms.firstIndex(of: .slidingLog) {
             reference = i
         } else {
-            lanes.append(Lane(algorithm: .slidingLog))
+            lanes.append(Lane(algorithm: .slidingLog, prototype: try Algorithm.slidingLog.limiter(budget, options)))
             reference = lanes.count - 1
         }
         self.lanes = lanes
@@ -102,8 +103,7 @@ public struct Comparison: Sendable {
         for i in lanes.indices {
             lanes[i].admittedPerKey += Array(repeating: 0, count: keys - lanes[i].admittedPerKey.count)
             while lanes[i].limiters.count < slots {
-                // Parameters were checked in init.
-                lanes[i].limiters.append(try! lanes[i].algorithm.limiter(budget, options))
+                lanes[i].limiters.append(lanes[i].prototype)
                 lanes[i].peaks.append(WindowPeak(window: budget.window))
             }
         }

@@ -23,7 +23,7 @@ extension Scenario {
     }
 
     /// Most arrivals ``openLoopArrivals(seed:duration:)`` generates.
-    public static let maximumArrivals = 20_000_000
+    public static let maximumArrivals = 5_000_000
 
     /// What the scenario's clients send over `duration` when nothing limits them, in arrival
     /// order: the stream to feed several limiters at once.
