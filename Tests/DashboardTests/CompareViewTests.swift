@@ -42,6 +42,17 @@ import Testing
         #expect(feed.comparison?.budget.window == 5_000_000_000)   // W = B / R
     }
 
+    @Test func selectingAKeyWithTheSameBucketKeepsTheRows() {
+        var feed = fedFeed()
+        var other = snapshot(at: 2, requests: 4)
+        var b = Fixtures.key("b", capacity: 2, refill: 1, tokens: 2)
+        b.requests = 0
+        other.keys.append(b)
+        feed.observe(other, budgetFrom: b)
+        #expect(feed.budgetKey == "b")
+        #expect(feed.refused == [2, 2, 1, 2, 2, 2, 3])
+    }
+
     @Test func aRestartedFleetStartsTheComparisonOver() {
         var feed = fedFeed()
         let restarted = snapshot(at: 0.5, requests: 1)

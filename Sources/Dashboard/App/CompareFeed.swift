@@ -13,7 +13,8 @@ import TokenBucket
 ///
 /// The budget comes from the selected key's bucket (capacity B, refill R; windows of R × W per
 /// W with W = B / R; concurrency R × 1 s, every request in progress for 1 s). Editing capacity or
-/// refill changes that bucket, and at the next frame every algorithm restarts on the new budget.
+/// refill changes that bucket, and at the next frame every algorithm restarts on the new budget
+/// (selecting another key with the same bucket changes only which key's state the gauges show).
 ///
 /// ```swift
 /// var feed = CompareFeed(snapshot, budgetFrom: state.selected(snapshot))
@@ -97,8 +98,10 @@ public struct CompareFeed: Sendable, Equatable {
             self = CompareFeed(snapshot, budgetFrom: key)
             return
         }
-        if key?.key != budgetKey || key?.capacity != capacity || key?.refillPerSecond != refill {
+        if key == nil || key?.capacity != capacity || key?.refillPerSecond != refill {
             rebuild(key)
+        } else {
+            budgetKey = key?.key   // another key with the same bucket: the rows carry on
         }
         let from = now, span = snapshot.now - now
         var arrivals: [(at: Nanoseconds, key: Int32)] = []
