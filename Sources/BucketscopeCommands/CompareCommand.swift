@@ -18,14 +18,15 @@ struct CompareCommand: ParsableCommand {
         Traffic: --scenario NAME|FILE (what the scenario's clients send, open loop, for --duration) or \
         --replay FILE (CSV `time_s,key,cost`, as `replay` reads it; - for standard input).
         Budget: --rate R per second, with --burst B and/or --window W (either one derives the other as \
-        B = R × W; with neither, a scenario's per-user bucket gives them, a replay uses W = 1s). \
+        B = R × W; with neither, a scenario's bucket gives them (per-user, or shared with --shared), a replay uses W = 1s). \
         Token bucket and GCRA: capacity B, refill R. Leaky-bucket queue: drains R, queue limit B. \
         Fixed window, sliding log, sliding counter: R × W per W. Concurrency: --concurrency C in \
         progress (default R × mean service time, rounded up). See docs/compare.md.
         Algorithms: \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")).
 
-        Example: bucketscope compare --scenario burst
-                 bucketscope compare --replay conv.csv --rate 6000 --burst 60000 --format json
+        Examples:
+          bucketscope compare --scenario burst
+          bucketscope compare --replay conv.csv --rate 6000 --burst 60000 --format json
         """)
 
     @Option(parsing: .unconditional, help: "A built-in scenario name or a path to a scenario TOML file.")

@@ -77,3 +77,24 @@ import TokenBucket
         #expect(rows[1].waitP99 == 0)
     }
 }
+
+@Suite struct CompareReportTests {
+    @Test func tableLinesUpTheNumbersOfEachAlgorithm() throws {
+        let budget = try Budget(rate: Rate(perSecond: 5), burst: tok(5), window: s(1), concurrency: tok(3))
+        var t = Traffic()
+        // Six requests in 0.1 s across the 1 s boundary: the fixed window admits all six.
+        for i in 0..<6 { t.append(at: s(0.95) + s(0.02) * Int64(i), key: "a", cost: tok(1), service: 0) }
+        var run = try Comparison(algorithms: [.fixedWindow, .slidingLog], budget: budget)
+        for r in t.requests { run.feed(r) }
+        let table = CompareReport(source: "hand", traffic: t, comparison: run).table()
+        #expect(table == """
+            hand: 6 requests, 1 keys, over 0.1 s
+            rate 5/s, burst 5, window 1s (5 per window), concurrency 3; one limiter per key
+
+            algorithm     parameters  admitted  refused  wait p50 ms  wait p99 ms  max in 1s  wrong admit %  wrong refuse %  state B/key  Jain
+            fixed-window  5 per 1s           6        0            0            0          6         16.667               0           16     1
+            sliding-log   5 per 1s           5        1            0            0          5              0               0           80     1
+
+            """)
+    }
+}
