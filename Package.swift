@@ -17,9 +17,12 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
-        // The library a server imports: no terminal, no UI, stdlib + Synchronization only.
+        // The library a server imports: no terminal, no UI, no package dependencies: stdlib,
+        // Synchronization and its own tiny C target (the CPU's time-stamp counter).
+        .target(name: "CFastClock"),
         .target(
             name: "TokenBucket",
+            dependencies: ["CFastClock"],
             swiftSettings: strict),
         // Fleet simulator and live runner over the library.
         .target(
@@ -34,7 +37,7 @@ let package = Package(
         // App state, update, layout, widgets drawing into a cell grid, themes. No curses here.
         .target(
             name: "Dashboard",
-            dependencies: ["Fleet", "TokenBucket"],
+            dependencies: ["Fleet", "TokenBucket", "Compare"],
             swiftSettings: strict),
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CTerminalSignals"),
@@ -43,10 +46,19 @@ let package = Package(
             name: "TerminalUI",
             dependencies: ["Dashboard", "CNcurses", "CTerminalSignals"],
             swiftSettings: strict),
+        // Rate-limiting algorithms side by side on one stream (`bucketscope compare`).
+        .target(
+            name: "Compare",
+            dependencies: [
+                "TokenBucket", "Fleet",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "BucketscopeCommands",
             dependencies: [
-                "TokenBucket", "Fleet", "Dashboard", "TerminalUI",
+                "TokenBucket", "Fleet", "Compare", "Dashboard", "TerminalUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -56,6 +68,7 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Fleet", "TerminalUI"], exclude: ["Golden"],
                     swiftSettings: strict),
+        .testTarget(name: "CompareTests", dependencies: ["Compare", "Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "BucketscopeCommandsTests", dependencies: ["BucketscopeCommands", "TokenBucket"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

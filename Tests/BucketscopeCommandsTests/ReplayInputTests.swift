@@ -17,7 +17,7 @@ struct ReplayInputTests {
 
     @Test func equalTimesWrittenDifferentlyAreEqual() throws {
         // Before: 15e-10 read as 1 ns and 0.0000000015 as 2 ns, so "time goes backwards".
-        let out = try replay("0.0000000015,a,1\n15e-10,a,1\n", capacity: 5, refill: 1)
+        let out = try replay("0.0000000015,a,1\n15e-10,a,1\n1.5E-9,a,1\n", capacity: 5, refill: 1)
         #expect(out.contains("0.0000000015,a,1,0.000000002,"))
         #expect(out.contains("15e-10,a,1,0.000000002,"))
     }
@@ -80,8 +80,7 @@ struct ReplayInputTests {
 
     @Test func perKeyHoldsOnlyKeysNotYetFull() throws {
         // 100,000 distinct keys, 1 ms apart, each bucket full again 0.2 s after its request:
-        // ~200 are not full at any instant; the table sweeps full keys when it doubles, so it
-        // holds at most a small multiple of that, however many keys the log has.
+        // at most ~200 are held at once, however many keys the log has.
         let config = try BucketConfiguration(capacity: 10, refillPerSecond: 5)
         var replayer = Replayer(configuration: config, perKey: true, summary: false)
         var out: [UInt8] = []
@@ -92,7 +91,9 @@ struct ReplayInputTests {
             most = max(most, replayer.heldKeys)
             if out.count > 1 << 16 { out.removeAll(keepingCapacity: true) }
         }
-        #expect(most <= 2_048)
+        // Sweeps run when the table would double (the library's amortized eviction), so what is
+        // held stays below the table's smallest size, never growing with the 100,000 keys.
+        #expect(most <= 1_024)
     }
 
     @Test func perKeyAgreesWithOneBucketPerKey() throws {
