@@ -209,17 +209,21 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
     /// When the core's next event is due (fleet ns; nil: none).
     public var nextEventTime: Nanoseconds? { state.withLock { $0.core.nextEventTime } }
 
-    /// Per key of the current keying: the limiter's tokens minus the replay's (the in-core
-    /// bucket that took each admission the core counted, at its instant). All zero, up to
-    /// rounding, when the limiter gave back exactly what it did not admit.
+    /// Per key of every keying used so far: the limiter's tokens and the replay's (the in-core
+    /// bucket that took each admission the core counted, at its instant). Equal, up to
+    /// rounding, when the limiter gave back exactly what it did not admit; after ``stop()``
+    /// (no task waits) they must be.
     public func conservationGaps() -> [(key: String, limiter: Double, replay: Double)] {
         state.withLock { s in
-            let t = s.core.now
-            return s.core.table.keys.indices.map { k in
-                let lk = s.core.table.keys[k]
-                return (lk.name, port.tokens(key: Int32(k), parent: s.core.table.parentOf[k], keying: s.core.table.keying,
-                                                 isParent: lk.isParent),
-                        lk.bucket.tokens(at: t))
+            // Both read at the limiter's instant (on a real clock it has moved on since a stop).
+            let t = Swift.max(s.core.now, port.limiter.now - port.offset)
+            return ([s.core.table] + s.core.parked.values).flatMap { table in
+                table.keys.indices.map { k in
+                    let lk = table.keys[k]
+                    return ("\(table.keying.rawValue)/\(lk.name)",
+                            port.tokens(key: Int32(k), parent: table.parentOf[k], keying: table.keying, isParent: lk.isParent),
+                            lk.bucket.tokens(at: t))
+                }
             }
         }
     }
