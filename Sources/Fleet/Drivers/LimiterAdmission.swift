@@ -35,8 +35,8 @@ struct WaitOutcome: Sendable {
 ///
 /// Tasks start with `Task.immediate`, so a request joins the limiter's queue synchronously,
 /// under the driver's lock, in the core's order (arrival order; a keying switch's re-entries in
-/// their original order); each then reports through ``takeOutcomes()`` (and ``wake``) after
-/// one hop off the caller's thread, never from inside the driver's lock.
+/// their original order); each then records its outcome for ``takeOutcomes()`` and calls
+/// ``wake``, which must not take the driver's lock (it may run inside it).
 final class LimiterAdmission: AdmissionPort {
     let limiter: KeyedBuckets<BucketKey>
     /// The limiter's time minus the fleet's (ns): the fleet's time zero comes `lead` after the
@@ -58,7 +58,8 @@ final class LimiterAdmission: AdmissionPort {
         var outcomes: [WaitOutcome] = []
     }
     private let waits = Mutex(Waits())
-    /// Called after each outcome is recorded (the paced driver applies it at once).
+    /// Called after each outcome is recorded, possibly inside the driver's lock: it only
+    /// signals (the paced driver's applier task then applies the outcomes).
     let wake = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// The limiter's default for keys and parents: never used to admit (every key gets its
@@ -124,8 +125,8 @@ final class LimiterAdmission: AdmissionPort {
                 at = t
             }
             at -= offset
-            // Never report from the spawner's thread: it holds the driver's lock.
-            await Task.yield()
+            // Only records the outcome (and signals the driver's applier task): safe even when
+            // decided at once, on the spawner's thread, inside the driver's lock.
             self.finished(id: id, slot: slot, queue: queue,
                           outcome: kind.map { WaitOutcome(slot: slot, gen: gen, kind: $0, at: at, id: id, key: k, parent: p, cost: cost) })
         }

@@ -52,6 +52,8 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
     private struct State: Sendable {
         var core: FleetCore
         var pacer: Task<Void, Never>?
+        /// Applies outcomes as tasks report them (paced mode).
+        var applier: Task<Void, Never>?
         var stoppedAt: Nanoseconds?
         var paused = false
         var lateness = WaitRecorder()
@@ -75,7 +77,13 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
         core.attach(port)
         state = Mutex(State(core: core))
         guard pacing else { return }
-        port.wake.withLock { $0 = { [weak self] in self?.applyOutcomes() } }
+        // A task's outcome may be recorded inside this driver's lock (decided at once, in the
+        // task started there): the wake only signals, and this task applies.
+        let (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        port.wake.withLock { $0 = { signal.yield() } }
+        let applier = Task { [weak self] in
+            for await _ in signals { self?.applyOutcomes() }
+        }
         let (clock, origin) = (clock, startedAt)
         let pacer = Task { [weak self] in
             while !Task.isCancelled, let next = self?.runAndNextEvent() {
@@ -83,7 +91,7 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
                 self?.recordLateness(since: next)
             }
         }
-        state.withLock { $0.pacer = pacer }
+        state.withLock { $0.pacer = pacer; $0.applier = applier }
     }
 
     /// Fleet time now on the clock (0 before time zero).
@@ -99,7 +107,8 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
         var target = Swift.min(now, cutoff)
         if let stop = s.stoppedAt { target = Swift.min(target, stop) }
         for o in port.takeOutcomes() {
-            guard s.stoppedAt == nil, s.core.now <= cutoff else {
+            // After a stop, or admitted past the window: the core never sees it.
+            guard s.stoppedAt == nil, s.core.now <= cutoff, o.at <= cutoff else {
                 if case .admitted = o.kind { port.giveBack(o) }
                 continue
             }
@@ -166,13 +175,14 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
     public func shutdown() { _ = stopNow() }
 
     private func stopNow() -> [Task<Void, Never>] {
-        let pacer = state.withLock { s -> Task<Void, Never>? in
+        let (pacer, applier) = state.withLock { s -> (Task<Void, Never>?, Task<Void, Never>?) in
             catchUp(&s)
             if s.stoppedAt == nil { s.stoppedAt = s.core.now }
-            return s.pacer
+            return (s.pacer, s.applier)
         }
         pacer?.cancel()
-        return port.cancelAll() + (pacer.map { [$0] } ?? [])
+        applier?.cancel()
+        return port.cancelAll() + [pacer, applier].compactMap { $0 }
     }
 
     /// ``shutdown()``, then waits until the pacing task and every waiting task have returned;
