@@ -208,3 +208,30 @@ extension LiveRealTime {
         expectConserved(fleet, tolerance: 0.05)
     }
 }
+
+/// `--live-mode` through the built executable: both drivers run a live report; the option
+/// without `--live`, or an unknown mode, is one message and status 2.
+@Suite struct LiveModeOptionTests {
+    init() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: bucketscopeBinary.path),
+                     "no executable at \(bucketscopeBinary.path): run `swift build` first")
+    }
+
+    /// REAL TIME (0.3 s each, run at once).
+    @Test(.tags(.realTime), arguments: ["tasks", "core"])
+    func eitherLiveModeRunsAndReportsModeLive(mode: String) throws {
+        let r = try bucketscope(["run", "--live", "--live-mode", mode, "--duration", "300ms", "--format", "json", "--scenario", "burst"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("\"mode\": \"live\""), "\(r.out)")
+    }
+
+    @Test(arguments: [(["run", "--live-mode", "core"], "--live-mode needs --live"),
+                      (["run", "--live", "--live-mode", "threads"], "the value 'threads' is invalid for '--live-mode <live-mode>'"),
+                      (["dashboard", "--live-mode", "tasks"], "--live-mode needs --live")])
+    func badLiveModesExitWithStatus2(args: [String], message: String) throws {
+        let r = try bucketscope(args)
+        #expect(r.status == 2)
+        #expect(r.err.contains(message), "\(r.err)")
+        #expect(r.out.isEmpty)
+    }
+}
