@@ -57,6 +57,8 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
         var stoppedAt: Nanoseconds?
         var paused = false
         var lateness = WaitRecorder()
+        /// How long after the limiter's admission instant each admission reached the core (ns).
+        var admissionLag = WaitRecorder()
     }
 
     private let state: Mutex<State>
@@ -116,6 +118,7 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
             if at > s.core.now { s.core.run(until: at) }
             switch o.kind {
             case .admitted:
+                s.admissionLag.record(Swift.max(0, target - o.at))
                 if !s.core.portAdmitted(slot: o.slot, gen: o.gen) { port.giveBack(o) }
             case .refused(let atOnce):
                 s.core.portRefused(slot: o.slot, gen: o.gen, atOnce: atOnce)
@@ -211,7 +214,12 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
     /// How late the pacing task ran the events it woke for, in milliseconds.
     public func latenessPercentiles() -> WaitPercentiles { state.withLock { $0.lateness.percentiles() } }
 
-    public func resetLateness() { state.withLock { $0.lateness.reset() } }
+    /// How long after the limiter's admission instant each admission reached the core (the
+    /// waiting task's wake-up and report), in milliseconds.
+    public func admissionLagPercentiles() -> WaitPercentiles { state.withLock { $0.admissionLag.percentiles() } }
+
+    /// Forgets the lateness and admission lag recorded so far (to measure a steady state).
+    public func resetLateness() { state.withLock { $0.lateness.reset(); $0.admissionLag.reset() } }
 
     /// Tasks waiting in the library limiter now.
     public var waitingTasks: Int { port.limiterWaiting }
