@@ -141,6 +141,26 @@ extension TaskFleetOnATestClock {
         expectConserved(fleet)   // both keyings' buckets: the per-user ones got every token back
     }
 
+    /// Keying switches given while the limiter's admissions are still on their way to the core
+    /// (the clock moved, the tasks not yet settled): whichever way each race goes (the task
+    /// cancelled in the queue, or admitted and then found stale and given back), no token is
+    /// lost or made up, and every request is counted once.
+    @Test func keyingSwitchesRacingAdmissionsLoseNoToken() async throws {
+        let (fleet, clock) = try taskFleet(Scenario.named("noisy-neighbor")!)
+        await fleet.step(to: 300 * millisecond)
+        let order: [Keying] = [.shared, .hierarchical, .perTenant, .perUser]
+        for i in 0..<24 {
+            clock.advance(by: .milliseconds(37))
+            try fleet.apply(.setKeying(order[i % order.count]))
+            if i % 3 == 0 { await fleet.step(to: fleet.now + 5 * millisecond) }
+        }
+        await fleet.step(to: fleet.now + 500 * millisecond)
+        #expect(conservationFailures(fleet.metrics) == [])
+        await fleet.stop()
+        #expect(fleet.port.liveTasks == 0)
+        expectConserved(fleet)
+    }
+
     // MARK: Pause and stop
 
     @Test func pauseStopsArrivalsWhileWaitingTasksAreStillAdmitted() async throws {
