@@ -13,8 +13,10 @@ func taskFleet(_ scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = ni
     return (try TaskFleet(scenario: scenario, seed: seed, window: window, clock: clock, pacing: false), clock)
 }
 
-/// Every key's limiter level equals the replay of the admissions the core counted.
+/// Every key's limiter level equals the replay of the admissions the core counted (and, on the
+/// test clock, every step settled).
 func expectConserved<C>(_ fleet: TaskFleet<C>, tolerance: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(fleet.unsettled.load(ordering: .relaxed) == 0, "steps that did not settle", sourceLocation: sourceLocation)
     for gap in fleet.conservationGaps() {
         #expect(abs(gap.limiter - gap.replay) < tolerance, "\(gap.key): limiter \(gap.limiter) replay \(gap.replay)",
                 sourceLocation: sourceLocation)
@@ -50,10 +52,7 @@ func expectConserved<C>(_ fleet: TaskFleet<C>, tolerance: Double = 1e-6, sourceL
         #expect(conservationFailures(fleet.metrics) == [])
         await fleet.stop()
         #expect(fleet.waitingTasks == 0)
-        // On the real clock the core applies an admission when its task reports it (a few ms
-        // after the limiter's instant): a bucket that fills up meanwhile loses that refill in
-        // the replay. 0.05 tokens is 25 ms at these buckets' 2/s.
-        expectConserved(fleet, tolerance: 0.05)
+        expectConserved(fleet)
     }
 }
 
@@ -97,6 +96,7 @@ extension TaskFleetOnATestClock {
             #expect(c.capacity == 10 && c.refill.perSecond == 2)
         }
         await fleet.stop()
+        expectConserved(fleet)
     }
 
     @Test func aPresetReachesTheLimiter() async throws {
@@ -182,6 +182,7 @@ extension TaskFleetOnATestClock {
         #expect(fleet.snapshot().keys[0].requests > later.requests)
         #expect(conservationFailures(fleet.metrics) == [])
         await fleet.stop()
+        expectConserved(fleet)
     }
 
     /// Stop cancels and awaits every waiting task: none is left, and each limiter bucket
