@@ -38,6 +38,8 @@ public final class GatewayServer: Sendable {
         // Many concurrent streams go to one host: keep enough connections.
         http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
         http.decompression = .disabled
+        // Fail fast when the upstream refuses connections (502 at once, reservation given back).
+        http.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
         mockUpstream = try mock.map { try MockUpstream($0) }
         responder = try GatewayResponder(config: config, upstream: config.upstream ?? "http://127.0.0.1:0", client: client, logger: logger)

@@ -11,6 +11,10 @@ public struct ClientKey: Sendable, Hashable {
     /// Listed in the configuration.
     public var known: Bool
 
+    public init(id: String, tenant: String, known: Bool) {
+        self.id = id; self.tenant = tenant; self.known = known
+    }
+
     /// The API key of a request: `Authorization: Bearer KEY`, else `x-api-key: KEY`.
     public static func secret(in headers: HTTPFields) -> String? {
         if let auth = headers[.authorization] {

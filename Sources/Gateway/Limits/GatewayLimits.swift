@@ -171,6 +171,18 @@ public final class GatewayLimits: Sendable {
     /// Bucket sets held by the request dimension (the largest), for the bounded-memory check.
     public var heldKeys: Int { buckets[.requests]!.count }
 
+    /// Drops full, idle bucket sets now (lossless; the library also does this on its own as
+    /// new keys arrive). Returns how many the request dimension dropped.
+    @discardableResult
+    public func evictIdle() -> Int {
+        var dropped = 0
+        for d in GatewayDimension.allCases {
+            let n = buckets[d]!.evictIdle()
+            if d == .requests { dropped = n }
+        }
+        return dropped
+    }
+
     // MARK: Live changes
 
     /// Changes limits while serving: `key` nil changes the base of every bucket set.
