@@ -40,6 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maxWait: String?
     @Flag(help: "No dashboard: log one line per limited request (the default without a terminal).")
     var headless = false
+    @Option(parsing: .unconditional, help: "Dashboard theme (see `bucketscope themes`).")
+    var theme = "default"
     @Option(name: .customLong("mock-rpm"), parsing: .unconditional, help: "With --mock: the mock's own requests per minute.")
     var mockRPM: String?
     @Option(name: .customLong("mock-tpm"), parsing: .unconditional, help: "With --mock: the mock's own tokens per minute.")
@@ -64,7 +66,12 @@ struct ServeCommand: AsyncParsableCommand {
         let dashboard = !headless && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
         var logger = Logger(label: "bucketscope.serve")
         logger.logLevel = dashboard ? .critical : .info
-        let server = try GatewayServer(config: settings, mock: mockConfiguration, logger: logger, signals: true)
+        // On a terminal the dashboard takes the stop signals and shuts the gateway down itself.
+        let server = try GatewayServer(config: settings, mock: mockConfiguration, logger: logger, signals: !dashboard)
+        if dashboard {
+            try await ServeDashboard.run(server: server, theme: theme)
+            return
+        }
         let announce = Task {
             let port = try await server.boundPort()
             let upstream = settings.mock ? "built-in mock upstream" : settings.upstream ?? ""

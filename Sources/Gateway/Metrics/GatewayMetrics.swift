@@ -11,7 +11,7 @@ public final class GatewayMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let trackedKeys: Int
     private let table = Mutex<[String: Entry]>([:])
-    private let upstreamStatus = Mutex<[Int: Counter]>([:])
+    private let upstreamStatus = Mutex<[Int: (counter: Counter, count: Int)]>([:])
     private let keysHeld: Gauge
 
     static let other = "(other)"
@@ -46,16 +46,20 @@ public final class GatewayMetrics: Sendable {
             var id = key.id
             if t[id] == nil {
                 if t.count >= trackedKeys && !key.known { id = Self.other }
-                if t[id] == nil { t[id] = makeEntry(id, group: id == Self.other ? Self.other : key.tenant) }
+                if t[id] == nil {
+                    let stats = id == Self.other ? KeyStats(group: Self.other, tenant: Self.other, known: false)
+                        : KeyStats(group: key.known ? key.tenant : "unlisted", tenant: key.tenant, known: key.known)
+                    t[id] = makeEntry(id, stats: stats)
+                }
             }
             return change(&t[id]!)
         }
     }
 
-    private func makeEntry(_ id: String, group: String) -> Entry {
+    private func makeEntry(_ id: String, stats: KeyStats) -> Entry {
         let labels = [("key", id)]
         return Entry(
-            stats: KeyStats(group: group),
+            stats: stats,
             admitted: registry.makeCounter(descriptor: Self.name("admitted", "total", "Requests admitted."), labels: labels),
             limited: registry.makeCounter(descriptor: Self.name("limited", "total", "Requests answered 429 by the gateway."), labels: labels),
             waiting: registry.makeGauge(descriptor: Self.name("waiting", "", "Requests waiting for admission now."), labels: labels),
@@ -104,10 +108,10 @@ public final class GatewayMetrics: Sendable {
 
     func upstreamAnswered(_ key: ClientKey?, status: Int) {
         let counter = upstreamStatus.withLock { s in
-            if let c = s[status] { return c }
+            if let c = s[status] { s[status]!.count += 1; return c.counter }
             let c = registry.makeCounter(descriptor: Self.name("upstream_responses", "total", "Upstream answers by status code."),
                                          labels: [("status", String(status))])
-            s[status] = c
+            s[status] = (c, 1)
             return c
         }
         counter.increment()
@@ -127,6 +131,9 @@ public final class GatewayMetrics: Sendable {
         registry.emit(into: &out)
         return out
     }
+
+    /// Upstream answers by status code so far (502/504 for failures).
+    public func upstreamAnswers() -> [Int: Int] { upstreamStatus.withLock { $0.mapValues(\.count) } }
 
     /// Every tracked key's counts.
     public func stats() -> [String: KeyStats] { table.withLock { t in t.mapValues(\.stats) } }

@@ -1,7 +1,11 @@
 /// Counts of one client key (or of `(other)`), for the dashboard and the summary.
 public struct KeyStats: Sendable, Equatable {
-    /// The tenant from the configuration (a key's own id when unlisted).
+    /// The dashboard group: the configured tenant, `unlisted` for keys not in the config.
     public var group: String
+    /// The tenant the limits use (an unlisted key is its own tenant).
+    public var tenant: String
+    /// Listed in the configuration.
+    public var known: Bool
     public var requests = 0
     public var admitted = 0
     /// Answered 429 by the gateway.
@@ -18,7 +22,9 @@ public struct KeyStats: Sendable, Equatable {
     /// Tokens the upstream reported in `usage`.
     public var tokensReconciled = 0
 
-    public init(group: String) { self.group = group }
+    public init(group: String, tenant: String, known: Bool) {
+        self.group = group; self.tenant = tenant; self.known = known
+    }
 
     static let ringSize = 512
 
