@@ -185,7 +185,8 @@ public final class GatewayLimits: Sendable {
 
     // MARK: Live changes
 
-    /// Changes limits while serving: `key` nil changes the base of every bucket set.
+    /// Changes limits while serving: `key` nil changes the base of every bucket set (not the
+    /// hierarchical parents), else that key's set (that tenant's under per-tenant keying).
     public func update(key: String?, _ change: (inout LimitSpec) -> Void) throws {
         let s = try settings.withLock { s throws -> Settings in
             var next = s
@@ -196,8 +197,8 @@ public final class GatewayLimits: Sendable {
                     change(&next.keyOverrides[key, default: LimitSpec()])
                 }
             } else {
+                // Every key's (or tenant's) set; hierarchical parents keep their own limits.
                 change(&next.base)
-                change(&next.parent)
             }
             try Self.check(next)
             s = next

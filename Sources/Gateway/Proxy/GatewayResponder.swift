@@ -111,7 +111,8 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         // Upstream.
         var outgoing = HTTPClientRequest(url: upstream + request.uri.description)
         outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
-        for field in request.headers where !GatewayResponder.hopByHop.contains(field.name.canonicalName) {
+        for field in request.headers where !GatewayResponder.hopByHop.contains(field.name.canonicalName)
+            && field.name.canonicalName != "accept-encoding" {   // plain bodies, so usage can be read
             outgoing.headers.add(name: field.name.rawName, value: field.value)
         }
         if body.readableBytes > 0 || request.method == .post || request.method == .put || request.method == .patch {
