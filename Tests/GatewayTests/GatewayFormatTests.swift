@@ -95,3 +95,15 @@ struct GatewayFormatTests {
         #expect(throws: GatewayConfigError.self) { try noUpstream.validate() }
     }
 }
+
+@Suite("Gateway usage parsing")
+struct GatewayUsageTests {
+    @Test("usage is read from the usage object alone, nested details included, in both namings")
+    func usage() {
+        let chat = #"{"id":"x","choices":[{"message":{"content":"a \"usage\": {} b"}}],"usage":{"prompt_tokens":12,"completion_tokens":30,"total_tokens":42,"prompt_tokens_details":{"cached_tokens":0}}}"#
+        #expect(TokenUsage(responseBody: Array(chat.utf8)) == TokenUsage(input: 12, output: 30))
+        let responses = #"{"object":"response","usage":{"input_tokens":5,"output_tokens":7,"output_tokens_details":{"reasoning_tokens":2}}}"#
+        #expect(TokenUsage(responseBody: Array(responses.utf8)) == TokenUsage(input: 5, output: 7))
+        #expect(TokenUsage(responseBody: Array(#"{"usage":null}"#.utf8)) == nil)
+    }
+}

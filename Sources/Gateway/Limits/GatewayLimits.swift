@@ -34,6 +34,8 @@ public final class GatewayLimits: Sendable {
 
     let buckets: [GatewayDimension: KeyedBuckets<String>]
     let settings: Mutex<Settings>
+    /// The shortest wait allowed, whatever `maxWait` says (see ``admit(_:estimate:maxWait:)``).
+    static let clockSlack: Duration = .milliseconds(1)
 
     /// Limits from a validated configuration.
     public init(_ config: GatewayConfig) throws {
@@ -89,7 +91,10 @@ public final class GatewayLimits: Sendable {
             for (d, cost) in taken { try? buckets[d]!.refund(cost, for: bucket, parent: parentFor(d, parent, parentSpec)) }
         }
         for (d, cost) in plan {
-            let left = Swift.max(.zero, maxWait - (clock.now - start))
+            // At least 1 ms: concurrent requests read the clock before taking the lock, so a
+            // request can find the bucket's time a few microseconds ahead of its own reading and
+            // would be refused with "retry after 0 ms" even at `maxWait` 0.
+            let left = Swift.max(GatewayLimits.clockSlack, maxWait - (clock.now - start))
             do {
                 try await buckets[d]!.acquire(cost, for: bucket, parent: parentFor(d, parent, parentSpec), timeout: left)
                 taken.append((d, cost))

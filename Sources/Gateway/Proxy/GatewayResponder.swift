@@ -177,9 +177,7 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         } catch {
             return upstreamFailure(error, ticket: nil, client: client)
         }
-        if success, route != nil,
-           let object = try? JSONSerialization.jsonObject(with: Data(collected.readableBytesView)) as? [String: Any],
-           let usage = TokenUsage(json: object) {
+        if success, route != nil, let usage = TokenUsage(responseBody: collected.readableBytesView) {
             limits.reconcile(ticket, usage: usage)
             metrics.reconciled(client, tokens: usage.total)
         }

@@ -94,6 +94,48 @@ public struct TokenUsage: Sendable, Equatable {
         }
     }
 
+    /// The `usage` of a whole JSON response body, parsing only the `usage` object (the body can
+    /// be large; the usage is a few fields). Falls back to the whole body when the object is not
+    /// found that way. nil when there is none.
+    public init?<Bytes: Collection>(responseBody bytes: Bytes) where Bytes.Element == UInt8, Bytes.Index == Int {
+        let key = Array("\"usage\"".utf8)
+        var i = bytes.startIndex
+        while i + key.count <= bytes.endIndex {
+            if bytes[i] == key[0], bytes[i..<(i + key.count)].elementsEqual(key) {
+                var j = i + key.count
+                while j < bytes.endIndex, bytes[j] == UInt8(ascii: ":") || bytes[j] == UInt8(ascii: " ") { j += 1 }
+                if j < bytes.endIndex, bytes[j] == UInt8(ascii: "{"), let end = TokenUsage.closingBrace(bytes, from: j),
+                   let object = TokenUsage.usageObject(bytes[j...end]) {
+                    self = object
+                    return
+                }
+            }
+            i += 1
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+              let usage = TokenUsage(json: object) else { return nil }
+        self = usage
+    }
+
+    /// The `}` matching the `{` at `from` (usage objects hold numbers and nested detail objects,
+    /// no strings with braces).
+    private static func closingBrace<Bytes: Collection>(_ bytes: Bytes, from: Int) -> Int? where Bytes.Element == UInt8, Bytes.Index == Int {
+        var depth = 0
+        var k = from
+        while k < bytes.endIndex {
+            if bytes[k] == UInt8(ascii: "{") { depth += 1 }
+            if bytes[k] == UInt8(ascii: "}") { depth -= 1; if depth == 0 { return k } }
+            k += 1
+        }
+        return nil
+    }
+
+    /// Parses a `{...}` usage slice.
+    private static func usageObject<S: Collection>(_ slice: S) -> TokenUsage? where S.Element == UInt8 {
+        if let u = try? JSONSerialization.jsonObject(with: Data(slice)) as? [String: Any] { return TokenUsage(usage: u) }
+        return nil
+    }
+
     /// The `usage` of a whole JSON response (or of the `response` object inside a responses-API
     /// stream event); nil when there is none.
     public init?(json: [String: Any]) {
