@@ -49,7 +49,11 @@ struct MockUpstreamCommand: AsyncParsableCommand {
                 print("mock upstream listening on http://\(address.host):\(channel.localAddress?.port ?? 0)")
                 fflushStdout()
             },
-            logger: Logger(label: "bucketscope.mock-upstream"))
+            logger: {
+                var l = Logger(label: "bucketscope.mock-upstream")
+                l.logLevel = .warning   // the line above says where it listens
+                return l
+            }())
         do {
             try await app.runService()
         } catch {

@@ -107,3 +107,19 @@ struct GatewayUsageTests {
         #expect(TokenUsage(responseBody: Array(#"{"usage":null}"#.utf8)) == nil)
     }
 }
+
+@Suite("Gateway documentation")
+struct GatewayDocsTests {
+    @Test("the configuration example in docs/serve.md parses and validates")
+    func docsExample() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/serve.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let start = try #require(text.range(of: "```toml\n"))
+        let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
+        let c = try GatewayConfig.parse(toml: String(text[start.upperBound..<end.lowerBound]), environment: ["ALICE_KEY": "sk-alice"])
+        try c.validate()
+        #expect(c.keys.first?.name == "alice")
+        #expect(c.maxWait == .seconds(2))
+    }
+}
