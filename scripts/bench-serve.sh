@@ -6,7 +6,10 @@
 #   C  wrk → nginx limit_req (keyed by Authorization) → nginx's fixed-JSON upstream
 #   D  wrk → GET /healthz on the gateway             (the HTTP server alone, no upstream)
 #   then A and B again at about half of C's rate (wrk paced with a per-request delay) for the
-#   added latency p50/p99 at that load.
+#   added latency p50/p99 at that load;
+#   E  a flood over the limit: wrk → serve and → nginx with one key limited to 1 request/s, so
+#      nearly every answer is a 429 (burst 2: nginx burst=1 nodelay; serve logs each 429, as
+#      headless mode does).
 # All requests are POST /v1/chat/completions with a small JSON body and one API key.
 #
 #   scripts/bench-serve.sh [BINARY] [SECONDS]     (default .build/release/bucketscope, 10 s per run)
@@ -25,7 +28,7 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  [[ -f $WORK/ngx/nginx.pid ]] && kill "$(cat "$WORK/ngx/nginx.pid")" 2>/dev/null || true
+  for n in ngx ngx-slow; do [[ -f $WORK/$n/nginx.pid ]] && kill "$(cat "$WORK/$n/nginx.pid")" 2>/dev/null || true; done
   sleep 0.5
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
@@ -43,13 +46,25 @@ port_of() {  # port_of LOGFILE: the port printed on "listening on http://HOST:PO
 
 "$BIN" mock-upstream --listen 127.0.0.1:0 > "$WORK/mock.log" 2>&1 & PIDS+=($!)
 MOCK=$(port_of "$WORK/mock.log")
-"$BIN" serve --headless --listen 127.0.0.1:0 --upstream "http://127.0.0.1:$MOCK" \
-  --capacity 1000000000 --refill 1000000000 --tpm 1000000000 > "$WORK/serve.log" 2>&1 & PIDS+=($!)
+cat > "$WORK/gateway.toml" <<'TOML'
+[limits]
+capacity = 1000000000
+refill = 1000000000
+tpm = 1000000000
+[keys.flood]
+key = "sk-flood"
+capacity = 2
+refill = 1
+TOML
+"$BIN" serve --headless --listen 127.0.0.1:0 --upstream "http://127.0.0.1:$MOCK" --config "$WORK/gateway.toml" \
+  > "$WORK/serve.log" 2>&1 & PIDS+=($!)
 GW=$(port_of "$WORK/serve.log")
 NGX=""
 if [[ -x $PEER ]] && command -v nginx >/dev/null; then
   NGX=$((20000 + RANDOM % 20000))
   "$PEER" "$WORK/ngx" "$NGX" 1000000 1000000 > "$WORK/nginx.log" 2>&1 & PIDS+=($!)
+  NGX_SLOW=$((NGX + 2))
+  "$PEER" "$WORK/ngx-slow" "$NGX_SLOW" 1 1 > "$WORK/nginx-slow.log" 2>&1 & PIDS+=($!)
   sleep 1
 fi
 
@@ -60,9 +75,13 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-bench"
 LUA
 
-run() {  # run NAME URL [DELAY_MS CONNECTIONS]
+sed 's/sk-bench/sk-flood/' "$WORK/post.lua" > "$WORK/flood.lua"
+
+run() {  # run NAME URL [DELAY_MS CONNECTIONS | flood]
   local script=$WORK/post.lua conns=32
-  if [[ -n ${3:-} ]]; then
+  if [[ ${3:-} == flood ]]; then
+    script=$WORK/flood.lua
+  elif [[ -n ${3:-} ]]; then
     script=$WORK/paced.lua conns=$4
     { cat "$WORK/post.lua"; echo "function delay() return $3 end"; } > "$script"
   fi
@@ -73,7 +92,6 @@ run() {  # run NAME URL [DELAY_MS CONNECTIONS]
   p99=$(awk '$1 == "99%" {print $2}' "$WORK/$1.txt")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$WORK/$1.txt")
   printf "%-44s %8s req/s   p50 %8s   p99 %8s   non-2xx %s\n" "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
-  eval "RPS_$(echo "$1" | tr -c 'A-Za-z0-9\n' '_' | cut -c1-20)=$rps"
 }
 
 echo "bench-serve: $SECS s per run, wrk -t1, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -97,3 +115,6 @@ echo "paced runs: target about $TARGET req/s (16 connections, ${DELAY} ms betwee
 run "A' mock direct (paced)" "http://127.0.0.1:$MOCK/v1/chat/completions" "$DELAY" 16
 run "B' serve -> mock (paced)" "http://127.0.0.1:$GW/v1/chat/completions" "$DELAY" 16
 echo "added latency = B' - A' at the same offered load (wrk's latency includes its own pacing jitter)"
+run "E serve, key over its limit (c32)" "http://127.0.0.1:$GW/v1/chat/completions" flood
+[[ -n $NGX ]] && run "E nginx, key over its limit (c32)" "http://127.0.0.1:$NGX_SLOW/v1/chat/completions" flood
+true

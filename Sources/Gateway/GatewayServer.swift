@@ -23,6 +23,9 @@ public final class GatewayServer: Sendable {
     let logger: Logger
     let signals: Bool
     private let group = Mutex<ServiceGroup?>(nil)
+    /// A graceful shutdown began (signal or ``shutdown()``): errors after it are its timeout's
+    /// cancellation, not failures.
+    private let stopping = Atomic<Bool>(false)
     private let ports = Mutex<(gateway: Int?, mock: Int?, waiters: [CheckedContinuation<Int, any Error>])>((nil, nil, []))
 
     /// - Parameters:
@@ -47,7 +50,9 @@ public final class GatewayServer: Sendable {
 
     /// Serves until shut down. Throws when a port cannot be bound.
     public func run() async throws {
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ClientCloser(client: client))]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ClientCloser(client: client))
+        ]
         if let mockUpstream {
             let mockApp = Application(
                 responder: mockUpstream,
@@ -83,6 +88,8 @@ public final class GatewayServer: Sendable {
             }
         }
         services.append(.init(service: app))
+        // Last, so graceful shutdown reaches it first.
+        services.append(.init(service: StopWatcher { [self] in stopping.store(true, ordering: .relaxed) }))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
                                                       logger: quiet)
         configuration.maximumGracefulShutdownDuration = config.shutdownTimeout
@@ -93,7 +100,12 @@ public final class GatewayServer: Sendable {
             let waiters = ports.withLock { p in defer { p.waiters = [] }; return p.waiters }
             for w in waiters { w.resume(throwing: CancellationError()) }
         }
-        try await serviceGroup.run()
+        do {
+            try await serviceGroup.run()
+        } catch where stopping.load(ordering: .relaxed) {
+            // In-flight requests outlived shutdown_timeout and were cancelled: still a clean stop.
+            logger.warning("shutdown: in-flight requests cancelled after \(config.shutdownTimeout)", metadata: ["error": "\(error)"])
+        }
     }
 
     /// The gateway's port once it is bound.
@@ -125,11 +137,21 @@ public final class GatewayServer: Sendable {
     }
 }
 
-/// Closes the upstream client once everything before it has shut down.
+/// Closes the upstream client once everything after it in the group (the gateway, the mock)
+/// has shut down.
 struct ClientCloser: Service {
     let client: HTTPClient
     func run() async throws {
         try? await gracefulShutdown()
         try await client.shutdown()
+    }
+}
+
+/// Notes that a graceful shutdown began (the group signals the last service first).
+struct StopWatcher: Service {
+    let onShutdown: @Sendable () -> Void
+    func run() async throws {
+        try? await gracefulShutdown()
+        onShutdown()
     }
 }
