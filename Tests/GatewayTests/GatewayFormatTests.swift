@@ -123,3 +123,19 @@ struct GatewayDocsTests {
         #expect(c.maxWait == .seconds(2))
     }
 }
+
+@Suite("Gateway Anthropic usage")
+struct GatewayAnthropicTests {
+    @Test("Anthropic streams: input from message_start, output from message_delta")
+    func anthropicStream() {
+        let stream = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\n"
+            + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n"
+            + "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":15}}\n\n"
+            + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+        var filter = SSEUsageFilter(dropUsageChunk: false)
+        var out = ""
+        if let b = filter.feed(ByteBuffer(string: stream)) { out += String(buffer: b) }
+        #expect(filter.usage == TokenUsage(input: 25, output: 15))
+        #expect(out == stream)
+    }
+}

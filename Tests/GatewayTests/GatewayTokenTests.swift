@@ -65,6 +65,20 @@ struct GatewayTokenTests {
         }
     }
 
+    @Test("Anthropic's /v1/messages is counted: max_tokens reserved, usage reconciled, x-api-key accepted")
+    func anthropicMessages() async throws {
+        try await GatewayHarness.with(testConfig(capacity: 10, refill: 10, tpm: 6_000)) { h in
+            let a = try await h.request(.POST, "/v1/messages", key: nil,
+                                        body: #"{"model":"claude","max_tokens":2000,"system":"Be brief.","messages":[{"role":"user","content":"Hello there"}]}"#,
+                                        headers: [("x-api-key", "sk-ant-test"), ("x-mock-completion-tokens", "9")])
+            #expect(a.status == 200)
+            #expect(a.body.contains("\"output_tokens\":9"))
+            let remaining = Int(a.header("x-ratelimit-remaining-tokens") ?? "") ?? -1
+            // 3 + 3 + 4 = 10 prompt tokens, 9 out: 19 used, not the 2,010 reserved.
+            #expect(remaining >= 6_000 - 19 - 1, "remaining \(remaining)")
+        }
+    }
+
     @Test("upstream 429 is passed through with its retry-after; the reservation's tokens come back")
     func upstream429() async throws {
         try await GatewayHarness.with(testConfig(capacity: 10, refill: 10, tpm: 6_000),

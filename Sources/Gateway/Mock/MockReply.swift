@@ -44,6 +44,10 @@ struct MockReply {
             let vector = (0..<8).map { i in String(Double((id &* 31 &+ i * 7) % 100) / 100) }.joined(separator: ",")
             return "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,\"embedding\":[\(vector)]}],"
                 + "\"model\":\(quotedModel),\"usage\":{\"prompt_tokens\":\(prompt),\"total_tokens\":\(prompt)}}"
+        case .messages:
+            return "{\"id\":\"msg_mock_\(id)\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\(quotedModel),"
+                + "\"content\":[{\"type\":\"text\",\"text\":\"\(text)\"}],\"stop_reason\":\"end_turn\","
+                + "\"usage\":{\"input_tokens\":\(prompt),\"output_tokens\":\(completion)}}"
         case .responses:
             return "{\"id\":\"resp_mock_\(id)\",\"object\":\"response\",\"created_at\":\(created),\"status\":\"completed\",\"model\":\(quotedModel),"
                 + "\"output\":[{\"type\":\"message\",\"id\":\"msg_mock_\(id)\",\"status\":\"completed\",\"role\":\"assistant\","

@@ -8,7 +8,7 @@ import TokenBucket
 /// An OpenAI-compatible API that answers without a model, for offline runs and tests:
 /// `POST /v1/chat/completions` (JSON, or SSE with `stream: true` and a final usage chunk when
 /// `stream_options.include_usage` is set), `/v1/completions`, `/v1/embeddings`,
-/// `/v1/responses`, `GET /v1/models`, `GET /healthz`.
+/// `/v1/responses` and Anthropic's `/v1/messages` (JSON), `GET /v1/models`, `GET /healthz`.
 ///
 /// Prompt tokens are the gateway's own estimate of the body (``TokenEstimate``); completion
 /// tokens are drawn from the Azure trace fit and capped by the request's max tokens. Tests can
@@ -90,7 +90,7 @@ public final class MockUpstream: HTTPResponder, Sendable {
         let includeUsage = ((body["stream_options"] as? [String: Any])?["include_usage"] as? Bool) == true
         let reply = MockReply(route: route, id: id, model: model, prompt: prompt, completion: completion,
                               created: Int(Date().timeIntervalSince1970))
-        if stream && route != .embeddings && route != .responses {
+        if stream && (route == .chatCompletions || route == .completions) {
             return sse(reply, includeUsage: includeUsage)
         }
         await generate(tokens: completion)

@@ -2,8 +2,9 @@ import Foundation
 import NIOCore
 
 /// Passes a server-sent-event stream through event by event, reading the token usage on the
-/// way: the final chunk of a chat/completions stream with `stream_options.include_usage`, or
-/// the `response.completed` event of a responses stream. When the gateway asked the upstream
+/// way: the final chunk of a chat/completions stream with `stream_options.include_usage`, the
+/// `response.completed` event of a responses stream, or Anthropic's `message_start` (input) and
+/// `message_delta` (output) events. When the gateway asked the upstream
 /// for that usage chunk and the client did not, the chunk (no choices, only usage) is dropped.
 ///
 /// Bytes are held only until their event is complete (a blank line), so each event reaches the
@@ -64,8 +65,14 @@ struct SSEUsageFilter {
             if !data.isEmpty { data.append(UInt8(ascii: "\n")) }
             data.append(contentsOf: payload)
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(data)) as? [String: Any],
-              let found = TokenUsage(json: object) else { return true }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(data)) as? [String: Any] else { return true }
+        if object["type"] as? String == "message_delta", let u = object["usage"] as? [String: Any],
+           let output = TokenEstimate.integer(u["output_tokens"]) {
+            // Anthropic: input tokens came with message_start; the delta carries the output so far.
+            usage = TokenUsage(input: usage?.input ?? TokenEstimate.integer(u["input_tokens"]) ?? 0, output: output)
+            return true
+        }
+        guard let found = TokenUsage(json: object) else { return true }
         usage = found
         if dropUsageChunk, let choices = object["choices"] as? [Any], choices.isEmpty { return false }
         return true

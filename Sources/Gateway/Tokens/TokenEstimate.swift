@@ -139,7 +139,10 @@ public struct TokenUsage: Sendable, Equatable {
     /// The `usage` of a whole JSON response (or of the `response` object inside a responses-API
     /// stream event); nil when there is none.
     public init?(json: [String: Any]) {
-        if let u = json["usage"] as? [String: Any], let usage = TokenUsage(usage: u) {
+        if let m = json["message"] as? [String: Any], let u = m["usage"] as? [String: Any],
+           let usage = TokenUsage(usage: u) {
+            self = usage   // Anthropic's message_start event
+        } else if let u = json["usage"] as? [String: Any], let usage = TokenUsage(usage: u) {
             self = usage
         } else if let r = json["response"] as? [String: Any], let u = r["usage"] as? [String: Any],
                   let usage = TokenUsage(usage: u) {
@@ -156,4 +159,6 @@ public enum CountedRoute: String, Sendable, CaseIterable {
     case completions = "/v1/completions"
     case embeddings = "/v1/embeddings"
     case responses = "/v1/responses"
+    /// Anthropic's Messages API (`max_tokens`; usage as `input_tokens` / `output_tokens`).
+    case messages = "/v1/messages"
 }
