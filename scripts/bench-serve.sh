@@ -4,6 +4,7 @@
 #   A  wrk → mock upstream directly                  (the floor)
 #   B  wrk → bucketscope serve → mock upstream       (the gateway; limits high enough never to refuse)
 #   C  wrk → nginx limit_req (keyed by Authorization) → nginx's fixed-JSON upstream
+#   B2 wrk → bucketscope serve → nginx's fixed-JSON upstream (the same upstream as C: the fair pair)
 #   D  wrk → GET /healthz on the gateway             (the HTTP server alone, no upstream)
 #   then A and B again at about half of C's rate (wrk paced with a per-request delay) for the
 #   added latency p50/p99 at that load;
@@ -60,12 +61,16 @@ TOML
   > "$WORK/serve.log" 2>&1 & PIDS+=($!)
 GW=$(port_of "$WORK/serve.log")
 NGX=""
+GW2=""
 if [[ -x $PEER ]] && command -v nginx >/dev/null; then
   NGX=$((20000 + RANDOM % 20000))
   "$PEER" "$WORK/ngx" "$NGX" 1000000 1000000 > "$WORK/nginx.log" 2>&1 & PIDS+=($!)
   NGX_SLOW=$((NGX + 2))
   "$PEER" "$WORK/ngx-slow" "$NGX_SLOW" 1 1 > "$WORK/nginx-slow.log" 2>&1 & PIDS+=($!)
   sleep 1
+  "$BIN" serve --headless --listen 127.0.0.1:0 --upstream "http://127.0.0.1:$((NGX + 1))" --config "$WORK/gateway.toml" \
+    > "$WORK/serve2.log" 2>&1 & PIDS+=($!)
+  GW2=$(port_of "$WORK/serve2.log")
 fi
 
 cat > "$WORK/post.lua" <<'LUA'
@@ -101,6 +106,7 @@ NGX_RPS=0
 if [[ -n $NGX ]]; then
   run "C nginx limit_req -> upstream (c32)" "http://127.0.0.1:$NGX/v1/chat/completions"
   NGX_RPS=$(awk '/Requests\/sec/ {printf "%d", $2}' "$WORK/C nginx limit_req -> upstream (c32).txt")
+  run "B2 serve -> nginx's upstream (c32)" "http://127.0.0.1:$GW2/v1/chat/completions"
 fi
 wrk -t1 -c32 -d"${SECS}s" --latency -H 'Authorization: Bearer sk-bench' "http://127.0.0.1:$GW/healthz" > "$WORK/D.txt" 2>&1
 printf "%-44s %8s req/s   p50 %8s   p99 %8s\n" "D serve GET /healthz (c32)" "$(awk '/Requests\/sec/ {printf "%d", $2}' "$WORK/D.txt")" \
