@@ -15,6 +15,9 @@ public final class GatewayFleetDriver: FleetDriver {
     let limits: GatewayLimits
     let metrics: GatewayMetrics
     let started = ContinuousClock.now
+    /// The mock upstream's own limits, when serving from it (nil: unknown or unlimited).
+    let upstreamRPM: Double?
+    let upstreamTPM: Double?
     private var lastSample: Duration = .zero
     private var series: [String: Series] = [:]
     private var groupSeries: [String: Series] = [:]
@@ -43,6 +46,8 @@ public final class GatewayFleetDriver: FleetDriver {
         limits = server.responder.limits
         metrics = server.responder.metrics
         scenarioName = "serve → " + (server.mockUpstream != nil ? "mock upstream" : server.responder.upstream)
+        upstreamRPM = server.mockUpstream?.configuration.requestsPerMinute
+        upstreamTPM = server.mockUpstream?.configuration.tokensPerMinute
     }
 
     private var now: Nanoseconds {
@@ -118,7 +123,8 @@ public final class GatewayFleetDriver: FleetDriver {
         }.sorted { $0.name < $1.name }
         let answers = metrics.upstreamAnswers()
         let upstreamRequests = answers.values.reduce(0, +)
-        let upstream = UpstreamSnapshot(name: scenarioName, requestsPerMinute: nil, tokensPerMinute: nil, requestsLastMinute: 0,
+        let upstream = UpstreamSnapshot(name: scenarioName, requestsPerMinute: upstreamRPM, tokensPerMinute: upstreamTPM,
+                                        requestsLastMinute: 0,
                                         tokensLastMinute: 0, requests: upstreamRequests, status429: answers[429] ?? 0,
                                         rate429: upstreamRequests > 0 ? Double(answers[429] ?? 0) / Double(upstreamRequests) : 0,
                                         inFlight: 0)
