@@ -72,7 +72,9 @@ public final class MockUpstream: HTTPResponder, Sendable {
         if let limiter {
             do {
                 let asked = try LLMRequest(promptTokens: prompt, maxOutputTokens: route == .embeddings ? 0 : Swift.max(completion, Swift.min(estimate.output, 1 << 20)))
-                reservation = try await limiter.acquire(asked, timeout: .zero)
+                // Not `.zero`: the limiter's deadline is read off the clock before its admission
+                // time, so a zero timeout can refuse even a full bucket (see GatewayLimits.clockSlack).
+                reservation = try await limiter.acquire(asked, timeout: GatewayLimits.clockSlack)
             } catch BucketError.deadlineExceeded(let wait, _) {
                 return limited(after: wait)
             } catch {
