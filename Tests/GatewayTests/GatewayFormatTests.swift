@@ -139,3 +139,17 @@ struct GatewayAnthropicTests {
         #expect(out == stream)
     }
 }
+
+@Suite("Gateway listen addresses")
+struct ListenAddressTests {
+    @Test("HOST:PORT, [IPv6]:PORT and a bare port; bad ones named")
+    func parse() throws {
+        #expect(try ListenAddress(parsing: "127.0.0.1:8080") == ListenAddress(host: "127.0.0.1", port: 8080))
+        #expect(try ListenAddress(parsing: "[::1]:0") == ListenAddress(host: "::1", port: 0))
+        #expect(try ListenAddress(parsing: "9000") == ListenAddress(host: "127.0.0.1", port: 9000))
+        #expect(ListenAddress(host: "::1", port: 5).description == "[::1]:5")
+        for bad in ["127.0.0.1:99999", "host:", ":80", "[::1]80", "x"] {
+            #expect(throws: GatewayConfigError.self) { try ListenAddress(parsing: bad) }
+        }
+    }
+}
