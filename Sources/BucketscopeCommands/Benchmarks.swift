@@ -1,6 +1,8 @@
 import TokenBucket
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Every benchmark `bucketscope bench` runs, in order.
@@ -15,6 +17,8 @@ enum Benchmarks {
             Benchmark(name: "llm_waiters_10k_p99_lateness", run: { try await LibraryBenchmarks.llmWaiters() }),
             Benchmark(name: "keyed_cancel_10k", run: { try await LibraryBenchmarks.keyedCancel() }),
             Benchmark(name: "replay_rows_per_s", run: { try replayThroughput() }),
+            Benchmark(name: "replay_per_key_1m_keys", isolated: true, run: { try ReplayBenchmarks.perKeyMillionKeys() }),
+            Benchmark(name: "replay_summary_bytes_per_key", isolated: true, run: { try ReplayBenchmarks.summaryBytesPerKey() }),
             Benchmark(name: "simulated_requests_per_s", isolated: true, run: { try await fleetBenchmarks() }),
             Benchmark(name: "live_waiters_10k_p99_lateness", isolated: true, run: { try await liveBenchmarks() }),
         ]
@@ -24,6 +28,7 @@ enum Benchmarks {
     static let goals: [String: String] = [
         "try_acquire": "<= 12", "keyed_try_acquire_100k": "<= 80", "bytes_per_key_1m": "<= 100",
         "waiters_10k_p99_lateness": "<= 2", "keyed_waiters_10k_p99_lateness": "<= 2", "llm_waiters_10k_p99_lateness": "<= 2", "replay_rows_per_s": ">= 500000",
+        "replay_per_key_1m_keys_peak_rss_mb": "flat (input 27 MB)", "replay_summary_bytes_per_key": "a few hundred",
         "simulated_requests_per_s": ">= 2000000", "live_waiters_10k_p99_lateness": "<= 5",
     ]
 
