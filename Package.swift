@@ -43,7 +43,7 @@ let package = Package(
         // App state, update, layout, widgets drawing into a cell grid, themes. No curses here.
         .target(
             name: "Dashboard",
-            dependencies: ["Fleet", "TokenBucket"],
+            dependencies: ["Fleet", "TokenBucket", "Compare"],
             swiftSettings: strict),
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CTerminalSignals"),
@@ -65,10 +65,19 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strict),
+        // Rate-limiting algorithms side by side on one stream (`bucketscope compare`).
+        .target(
+            name: "Compare",
+            dependencies: [
+                "TokenBucket", "Fleet",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "BucketscopeCommands",
             dependencies: [
-                "TokenBucket", "Fleet", "Dashboard", "TerminalUI", "Gateway",
+                "TokenBucket", "Fleet", "Compare", "Dashboard", "TerminalUI", "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -78,6 +87,7 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Fleet", "TerminalUI"], exclude: ["Golden"],
                     swiftSettings: strict),
+        .testTarget(name: "CompareTests", dependencies: ["Compare", "Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "GatewayTests", dependencies: [
             "Gateway", "TokenBucket",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

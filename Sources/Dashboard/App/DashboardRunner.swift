@@ -110,7 +110,10 @@ public final class DashboardRunner {
         while !state.quit {
             if let signal = backend.stopSignal { driver.shutdown(); return signal }
             if dirty {
-                if stale { snapshot = driver.snapshot(); stale = false }
+                if stale {
+                    snapshot = driver.snapshot(); stale = false
+                    if state.compare != nil { state.compare!.observe(snapshot, budgetFrom: state.selected(snapshot)) }
+                }
                 let size = backend.size
                 // Only a new size, key count or set of rows (which size the table) needs a layout pass.
                 if laidOut != (size.width, size.height, snapshot.keys.count) {

@@ -105,6 +105,8 @@ public struct DashboardState: Sendable, Equatable {
     /// The fleet as it was when the last change was sent, to show what the change did.
     public var baseline: ChangeBaseline?
     public var quit: Bool = false
+    /// The compare view (`c`) in place of the panes, nil when off (see `CompareFeed`).
+    public var compare: CompareFeed?
 
     public init(mode: FleetMode = .simulated, speed: Double = 1, themeNames: [String] = ["default"],
                 theme: String? = nil, presetNames: [String] = [], tenantOfUser: [String: String] = [:]) {

@@ -7,6 +7,7 @@ public enum Action: Hashable, Sendable, CaseIterable {
     case cycleKeying, toggleNoisy, pickPreset
     case togglePause, step, slower, faster
     case cycleTheme, restart, saveScreen
+    case toggleCompare
 }
 
 /// One row of the key table: the keys, what they do, and how the help and hint bar show them.
@@ -61,6 +62,7 @@ public enum KeyTable {
         KeyBinding([.char("t")], .cycleTheme, help: "next theme", hint: "theme", rank: 6),
         KeyBinding([.char("r")], .restart, help: "restart scenario", hint: "restart", rank: 5),
         KeyBinding([.char("S")], .saveScreen, help: "save screen (SVG, text)", hint: "save", rank: 7),
+        KeyBinding([.char("c")], .toggleCompare, help: "compare rate limiters"),
     ]
 
     public static func action(for key: Key) -> Action? {

@@ -238,6 +238,9 @@ extension DashboardState {
             scroll = 0
             baseline = nil
             return [.restart]
+        case .toggleCompare:
+            compare = compare == nil ? CompareFeed(snapshot, budgetFrom: current) : nil
+            message = StatusMessage(compare == nil ? "compare view off" : "compare view: every algorithm on the arrivals from now on")
         }
         return []
     }

@@ -78,22 +78,28 @@ public enum DashboardView {
         HeaderView.render(state, snapshot, into: &grid, header: layout.header, upstream: layout.upstream, context: context)
         BucketTableView.render(state, snapshot, model: model, into: &grid, at: layout.table, context: context)
         drawRule(state, snapshot, model: model, row: row, layout, into: &grid, context: context)
-        PaneScroll.render(into: &grid, at: layout.detail, offset: state.paneScroll[.detail] ?? 0, contentHeight: DetailView.contentHeight,
-                          fill: Cell(" ", style: palette.base)) { grid, rect in
-            if let row, let ki = row.keyIndex {
-                DetailView.render(snapshot.keys[ki], snapshot, baseline: state.baseline, into: &grid, at: rect, context: context)
-            } else if let row, let summary = row.parent {
-                DetailView.renderGroup(row.id.name, summary, snapshot, into: &grid, at: rect, context: context)
-            } else {
-                grid.put("no buckets yet", x: rect.x + 1, y: rect.y, style: palette.style(.inactiveFg))
+        if let feed = state.compare {
+            // The compare view takes the detail and isolation panes' place.
+            let panes = Rect(x: 0, y: layout.detail.y, width: width, height: layout.detail.height)
+            CompareView.render(feed, selected: state.selected(snapshot)?.key, into: &grid, at: panes, context: context)
+        } else {
+            PaneScroll.render(into: &grid, at: layout.detail, offset: state.paneScroll[.detail] ?? 0, contentHeight: DetailView.contentHeight,
+                              fill: Cell(" ", style: palette.base)) { grid, rect in
+                if let row, let ki = row.keyIndex {
+                    DetailView.render(snapshot.keys[ki], snapshot, baseline: state.baseline, into: &grid, at: rect, context: context)
+                } else if let row, let summary = row.parent {
+                    DetailView.renderGroup(row.id.name, summary, snapshot, into: &grid, at: rect, context: context)
+                } else {
+                    grid.put("no buckets yet", x: rect.x + 1, y: rect.y, style: palette.style(.inactiveFg))
+                }
             }
-        }
-        for y in layout.divider.y..<layout.divider.maxY {
-            grid.put(context.glyphs.vertical, x: layout.divider.x, y: y, style: palette.style(.divLine))
-        }
-        PaneScroll.render(into: &grid, at: layout.isolation, offset: state.paneScroll[.isolation] ?? 0,
-                          contentHeight: IsolationView.contentHeight(snapshot), fill: Cell(" ", style: palette.base)) { grid, rect in
-            IsolationView.render(snapshot, into: &grid, at: rect, context: context)
+            for y in layout.divider.y..<layout.divider.maxY {
+                grid.put(context.glyphs.vertical, x: layout.divider.x, y: y, style: palette.style(.divLine))
+            }
+            PaneScroll.render(into: &grid, at: layout.isolation, offset: state.paneScroll[.isolation] ?? 0,
+                              contentHeight: IsolationView.contentHeight(snapshot), fill: Cell(" ", style: palette.base)) { grid, rect in
+                IsolationView.render(snapshot, into: &grid, at: rect, context: context)
+            }
         }
         StatusLine.render(state, snapshot, into: &grid, at: layout.status, context: context)
         HintBar.render(state, into: &grid, at: layout.hints, context: context)
@@ -124,7 +130,7 @@ public enum DashboardView {
         let rule = layout.rule
         grid.put(String(repeating: g.horizontal, count: rule.width), x: rule.x, y: rule.y, style: palette.style(.divLine))
         let junction = g.braille ? "┬" : "+"
-        grid.put(junction, x: layout.divider.x, y: rule.y, style: palette.style(.divLine))
+        if state.compare == nil { grid.put(junction, x: layout.divider.x, y: rule.y, style: palette.style(.divLine)) }
         func title(_ text: String, _ pane: Pane, x: Int, width: Int) {
             let focused = state.focus == pane
             // A scrolled pane says by how many rows (↑/↓ scroll it while it has focus).
@@ -143,8 +149,12 @@ public enum DashboardView {
         } else {
             detailTitle = "detail"
         }
-        title(detailTitle, .detail, x: layout.detail.x, width: layout.detail.width)
-        title("isolation", .isolation, x: layout.isolation.x, width: layout.isolation.width - 10)
+        if state.compare != nil {
+            title("compare algorithms (c closes)", .detail, x: layout.detail.x, width: layout.detail.width)
+        } else {
+            title(detailTitle, .detail, x: layout.detail.x, width: layout.detail.width)
+            title("isolation", .isolation, x: layout.isolation.x, width: layout.isolation.width - 10)
+        }
         // Where the view is in the rows, and how many keys a filter lets through.
         let total = model.rows.count, shown = layout.tableRows
         var parts: [String] = []
