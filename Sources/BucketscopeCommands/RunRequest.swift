@@ -25,7 +25,7 @@ struct RunRequest {
         let clock = ContinuousClock()
         let start = clock.now
         let sim = try Simulation(scenario: scenario, seed: options.seed)
-        sim.run(until: length)
+        try sim.run(until: length, eventBudget: Simulation.defaultEventBudget)
         let wall = start.duration(to: clock.now)
         return render(sim.report(wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18))
     }

@@ -154,7 +154,7 @@ import Testing
                                          perTenant: BucketSpec(capacity: 50, refillPerSecond: 10),
                                          shared: BucketSpec(capacity: 100, refillPerSecond: 1.5),
                                          parentScope: .global, parent: BucketSpec(capacity: 100, refillPerSecond: 20)))
-        #expect(s.upstream == UpstreamSpec(name: "p", limits: UpstreamLimits(requestsPerMinute: 60, tokensPerMinute: 1000,
+        #expect(s.upstream == UpstreamSpec(name: "p", limits: ProviderLimits(requestsPerMinute: 60, tokensPerMinute: 1000,
                                                                              inputTokensPerMinute: 30_000, outputTokensPerMinute: 8_000,
                                                                              burstPerSecond: true),
                                            ttft: 0.8...1.8, tokensPerSecond: 90...90))

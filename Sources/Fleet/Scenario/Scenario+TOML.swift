@@ -66,10 +66,10 @@ extension Scenario {
         var upstream = UpstreamSpec()
         if let ur = try r.table("upstream") {
             upstream.name = try ur.string("name") ?? upstream.name
-            var l = UpstreamLimits()
+            var l = ProviderLimits()
             if let p = try ur.string("preset") {
-                guard let preset = UpstreamLimits.preset(named: p) else {
-                    throw ur.error("preset", "unknown preset \"\(p)\" (presets: \(UpstreamLimits.presetNames.joined(separator: ", ")))")
+                guard let preset = ProviderLimits.preset(named: p) else {
+                    throw ur.error("preset", "unknown preset \"\(p)\" (presets: \(ProviderLimits.presetNames.joined(separator: ", ")))")
                 }
                 l = preset
             }
@@ -180,7 +180,7 @@ extension Scenario {
                 ?? ScenarioError(file: file, line: nil, field: error.field, message: error.message)
         }
         do {
-            try SimCore.validate(s)
+            try FleetCore.validate(s)
         } catch let e as FleetError {
             throw ScenarioError(file: file, line: nil, field: "", message: e.description)
         } catch let e as BucketError {

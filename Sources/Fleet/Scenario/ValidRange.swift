@@ -157,6 +157,8 @@ public enum InputLimits {
     /// run is refused at the door with what to lower (the simulator's own event budget catches
     /// what the estimate cannot see).
     public static let requestBudget: Double = 2e8
+    /// Estimated requests per real second the dashboard may simulate (its rate × `--speed`).
+    public static let dashboardRequestsPerSecond: Double = 2e6
 }
 
 /// Numbers in messages, as a user would write them back: `-1`, `0.5`, `1e-12`, `1e300`.
