@@ -91,23 +91,30 @@ public final class GatewayLimits: Sendable {
             for (d, cost) in taken { try? buckets[d]!.refund(cost, for: bucket, parent: parentFor(d, parent, parentSpec)) }
         }
         for (d, cost) in plan {
-            // At least 1 ms: concurrent requests read the clock before taking the lock, so a
-            // request can find the bucket's time a few microseconds ahead of its own reading and
-            // would be refused with "retry after 0 ms" even at `maxWait` 0.
-            let left = Swift.max(GatewayLimits.clockSlack, maxWait - (clock.now - start))
-            do {
-                try await buckets[d]!.acquire(cost, for: bucket, parent: parentFor(d, parent, parentSpec), timeout: left)
-                taken.append((d, cost))
-            } catch BucketError.deadlineExceeded(let after, _) {
-                giveBackTaken()
-                return .limited(GatewayRefusal(dimension: d, bucket: bucket, retryAfter: after, neverFits: false, cost: cost))
-            } catch BucketError.costExceedsCapacity(let c, let capacity) {
-                giveBackTaken()
-                return .limited(GatewayRefusal(dimension: d, bucket: bucket, retryAfter: nil, neverFits: true, cost: c,
-                                               capacity: capacity))
-            } catch {
-                giveBackTaken()
-                throw error
+            var attempt = 0
+            while true {
+                // At least 1 ms: the library reads the clock for the deadline before it takes
+                // the bucket's lock, so a thread descheduled in between finds the bucket's time
+                // ahead of its deadline and is refused with "retry after 0 ms" though the bucket
+                // has room. Such a refusal (a wait within the slack) is retried, twice at most.
+                let left = Swift.max(GatewayLimits.clockSlack, maxWait - (clock.now - start))
+                do {
+                    try await buckets[d]!.acquire(cost, for: bucket, parent: parentFor(d, parent, parentSpec), timeout: left)
+                    taken.append((d, cost))
+                    break
+                } catch BucketError.deadlineExceeded(let after, _) where after <= GatewayLimits.clockSlack && attempt < 2 {
+                    attempt += 1
+                } catch BucketError.deadlineExceeded(let after, _) {
+                    giveBackTaken()
+                    return .limited(GatewayRefusal(dimension: d, bucket: bucket, retryAfter: after, neverFits: false, cost: cost))
+                } catch BucketError.costExceedsCapacity(let c, let capacity) {
+                    giveBackTaken()
+                    return .limited(GatewayRefusal(dimension: d, bucket: bucket, retryAfter: nil, neverFits: true, cost: c,
+                                                   capacity: capacity))
+                } catch {
+                    giveBackTaken()
+                    throw error
+                }
             }
         }
         return .admitted(GatewayTicket(bucket: bucket, parent: parent, estimate: estimate, taken: taken,

@@ -72,9 +72,17 @@ public final class MockUpstream: HTTPResponder, Sendable {
         if let limiter {
             do {
                 let asked = try LLMRequest(promptTokens: prompt, maxOutputTokens: route == .embeddings ? 0 : Swift.max(completion, Swift.min(estimate.output, 1 << 20)))
-                // Not `.zero`: the limiter's deadline is read off the clock before its admission
-                // time, so a zero timeout can refuse even a full bucket (see GatewayLimits.clockSlack).
-                reservation = try await limiter.acquire(asked, timeout: GatewayLimits.clockSlack)
+                // Not `.zero`, and a refusal within the slack retried: the limiter's deadline is read
+                // off the clock before its lock, so a zero timeout can refuse even a full bucket
+                // (see GatewayLimits.admit).
+                for attempt in 0... {
+                    do {
+                        reservation = try await limiter.acquire(asked, timeout: GatewayLimits.clockSlack)
+                        break
+                    } catch BucketError.deadlineExceeded(let after, _) where after <= GatewayLimits.clockSlack && attempt < 2 {
+                        continue
+                    }
+                }
             } catch BucketError.deadlineExceeded(let wait, _) {
                 return limited(after: wait)
             } catch {
