@@ -29,7 +29,7 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for n in ngx ngx-slow; do [[ -f $WORK/$n/nginx.pid ]] && kill "$(cat "$WORK/$n/nginx.pid")" 2>/dev/null || true; done
+  for n in ngx ngx-slow; do kill "$(cat "$WORK/$n/nginx.pid" 2>/dev/null)" 2>/dev/null || true; done
   sleep 0.5
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
