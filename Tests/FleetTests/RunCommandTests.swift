@@ -32,7 +32,7 @@ struct RunCommandTests {
         (["--capacity", "0"], "--capacity must be > 0"),
         (["--refill", "lots"], "the value 'lots' is invalid for '--refill <tokens/s>'"),
         (["--seed", "abc"], "the value 'abc' is invalid for '--seed <seed>'"),
-        (["--format", "xml"], "the value 'xml' is invalid for '--format <format>'. Please provide one of 'table', 'json' or 'csv'"),
+        (["--format", "xml"], "the value 'xml' is invalid for '--format <format>'. Please provide one of 'table', 'json', 'csv' or 'svg'"),
         (["--scenario", "nope"], "unknown scenario \"nope\""),
         (["--bogus"], "unknown option '--bogus'"),
     ])

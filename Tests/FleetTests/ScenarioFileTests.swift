@@ -173,3 +173,45 @@ import Testing
         #expect(sim.report().groups.allSatisfy { $0.requests > 0 })
     }
 }
+
+/// `queue_limit` at the top level of a scenario file: read, range-checked, and enforced.
+@Suite("queue_limit in a scenario file")
+struct QueueLimitFileTests {
+    func load(_ text: String) throws -> Scenario {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ql-\(UInt64.random(in: 0...UInt64.max)).toml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try Scenario.load(path: path)
+    }
+
+    @Test func aQueueLimitIsReadAndRefusesTheOverflow() throws {
+        let s = try load("""
+            queue_limit = 5
+            duration = "10s"
+            [limits]
+            capacity = 1
+            refill = 1
+            [[clients]]
+            name = "flood"
+            group = "noisy"
+            arrival = "steady"
+            rate = 100
+            """)
+        #expect(s.queueLimit == 5)
+        let sim = try Simulation(scenario: s, seed: 1)
+        try sim.run(until: 10_000_000_000, eventBudget: Simulation.defaultEventBudget)
+        let key = try #require(sim.snapshot().keys.first)
+        #expect(key.waiters <= 5)
+        #expect(key.maxQueue == 5)
+        #expect(key.rejected > 900)
+    }
+
+    @Test func aQueueLimitOutOfRangeNamesTheLineAndTheRange() {
+        #expect(throws: ScenarioError.self) { try load("queue_limit = 0\n[[clients]]\nname = \"a\"\n") }
+        do {
+            _ = try load("queue_limit = 0\n")
+        } catch {
+            #expect("\(error)".contains(":1: queue_limit:"), "\(error)")
+        }
+    }
+}

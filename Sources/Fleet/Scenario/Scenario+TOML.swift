@@ -47,6 +47,7 @@ extension Scenario {
         let description = try r.string("description") ?? ""
         let keying = try r.enumValue("keying", Keying.self) ?? .perUser
         let duration = try r.duration("duration", InputLimits.runDuration) ?? 60_000_000_000
+        let queueLimit = try r.int("queue_limit", InputLimits.queueLimit) ?? Scenario.defaultQueueLimit
 
         // [limits] and its sub-tables.
         let lr = try r.table("limits")
@@ -172,7 +173,7 @@ extension Scenario {
         }
         try r.finish()
         let s = Scenario(name: name, description: description, keying: keying, duration: duration, limits: limits,
-                         clients: clients, upstream: upstream, tuning: tuning)
+                         clients: clients, upstream: upstream, tuning: tuning, queueLimit: queueLimit)
         do {
             try s.checkTotals()
         } catch {

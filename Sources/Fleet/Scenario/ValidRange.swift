@@ -124,6 +124,8 @@ public enum InputLimits {
     public static let totalConcurrencyLive = 100_000
     /// `retries`.
     public static let retries = ValidCount(0, 100)
+    /// `queue_limit`: waiters one bucket may hold; a request arriving at a full queue is rejected.
+    public static let queueLimit = ValidCount(1, 1_000_000)
 
     // Durations.
     /// Run length (`duration`, `--duration`).
