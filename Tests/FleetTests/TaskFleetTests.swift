@@ -241,8 +241,8 @@ extension LiveRealTime {
 
     /// REAL TIME (0.3 s each, run at once).
     @Test(.tags(.realTime), arguments: ["tasks", "core"])
-    func eitherLiveModeRunsAndReportsModeLive(mode: String) throws {
-        let r = try bucketscope(["run", "--live", "--live-mode", mode, "--duration", "300ms", "--format", "json", "--scenario", "burst"])
+    func eitherLiveModeRunsAndReportsModeLive(mode: String) async throws {
+        let r = try await bucketscope(["run", "--live", "--live-mode", mode, "--duration", "300ms", "--format", "json", "--scenario", "burst"])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("\"mode\": \"live\""), "\(r.out)")
     }
@@ -250,8 +250,8 @@ extension LiveRealTime {
     @Test(arguments: [(["run", "--live-mode", "core"], "--live-mode needs --live"),
                       (["run", "--live", "--live-mode", "threads"], "the value 'threads' is invalid for '--live-mode <live-mode>'"),
                       (["dashboard", "--live-mode", "tasks"], "--live-mode needs --live")])
-    func badLiveModesExitWithStatus2(args: [String], message: String) throws {
-        let r = try bucketscope(args)
+    func badLiveModesExitWithStatus2(args: [String], message: String) async throws {
+        let r = try await bucketscope(args)
         #expect(r.status == 2)
         #expect(r.err.contains(message), "\(r.err)")
         #expect(r.out.isEmpty)
