@@ -45,12 +45,22 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
         try Task.checkCancellation()
         let requested = time.now()
         // Fast path: nobody waiting and the tokens are there; no suspension.
-        let (immediate, due, units) = core.withLock { c in
+        let (immediate, due, units, deadline) = core.withLock { c in
             c.withQueue(domain) { q, ledger in
                 var effects = Effects<Core.Ledger.Hold>()
-                let decision = q.takeNow(claim, at: requested, deadline: deadline, ledger: &ledger, effects: &effects)
+                // The deadline was computed from a clock reading taken before the lock; when
+                // another caller's later reading has since moved the time floor past it, the
+                // timeout counts from the floor, so a timeout of zero still admits a request
+                // the bucket can take at once (instead of "would wait 0 ms").
+                let floor = ledger.timeFloor
+                let shifted = deadline.map { d -> Nanoseconds in
+                    guard floor > requested else { return d }
+                    let (v, overflow) = d.addingReportingOverflow(floor - requested)
+                    return overflow ? .max : v
+                }
+                let decision = q.takeNow(claim, at: requested, deadline: shifted, ledger: &ledger, effects: &effects)
                 arm(domain, &q, ledger)
-                return (decision, effects, ledger.units(claim))
+                return (decision, effects, ledger.units(claim), shifted)
             }
         }
         due.resumeAll()
