@@ -9,12 +9,14 @@ let package = Package(
     products: [
         .library(name: "TokenBucket", targets: ["TokenBucket"]),
         .executable(name: "bucketscope", targets: ["bucketscope"]),
+        .library(name: "SharedStore", targets: ["SharedStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // The library a server imports: no terminal, no UI, stdlib + Synchronization only.
@@ -43,10 +45,20 @@ let package = Package(
             name: "TerminalUI",
             dependencies: ["Dashboard", "CNcurses", "CTerminalSignals"],
             swiftSettings: strict),
+        // Buckets shared by several processes: exact GCRA as Lua scripts in Redis, over a small
+        // RESP client on SwiftNIO.
+        .target(
+            name: "SharedStore",
+            dependencies: [
+                "TokenBucket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "BucketscopeCommands",
             dependencies: [
-                "TokenBucket", "Fleet", "Dashboard", "TerminalUI",
+                "TokenBucket", "Fleet", "Dashboard", "TerminalUI", "SharedStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -56,6 +68,7 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Fleet", "TerminalUI"], exclude: ["Golden"],
                     swiftSettings: strict),
+        .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "BucketscopeCommandsTests", dependencies: ["BucketscopeCommands", "TokenBucket"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
