@@ -82,7 +82,14 @@ public final class RedisClient: Sendable {
         do {
             return try await connection.send(command, timeout: timeout ?? configuration.commandTimeout)
         } catch let error as RedisError {
-            if case .timeout = error { pool.withLock { $0.statistics.timeouts += 1 } }
+            // The connection is closing (or closed): take it out of the pool now, so the next
+            // call opens a new one instead of finding this one still marked active.
+            pool.withLock { pool in
+                if case .timeout = error { pool.statistics.timeouts += 1 }
+                for i in pool.slots.indices {
+                    if case .ready(let c) = pool.slots[i], c === connection { pool.slots[i] = .empty }
+                }
+            }
             throw error
         }
     }
