@@ -14,6 +14,7 @@ enum Benchmarks {
             Benchmark(name: "replay_rows_per_s", run: { try replayThroughput() }),
             Benchmark(name: "simulated_requests_per_s", isolated: true, run: { try await fleetBenchmarks() }),
             Benchmark(name: "live_waiters_10k_p99_lateness", isolated: true, run: { try await liveBenchmarks() }),
+            Benchmark(name: "store_admissions_per_s", run: { try await storeBenchmarks() }),
         ]
     }
 

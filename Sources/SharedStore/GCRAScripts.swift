@@ -35,10 +35,10 @@
 /// `ARGV[1]` empty: `TIME` on the Redis server, one clock for every replica (production).
 /// `ARGV[1]` a decimal number of ns: that instant (tests replaying traces). Expiry is then not
 /// set, since Redis would expire keys in its own time; the TTL is still computed and returned.
-enum GCRAScripts {
+public enum GCRAScripts {
     /// Limb and mixed-number arithmetic, state load/store and the bucket operations shared by
     /// every script.
-    static let prelude = #"""
+    public static let prelude = #"""
 local B = 1000000000
 local ZERO = {0, 0, 0}
 local ONE = {1, 0, 0}
@@ -246,7 +246,7 @@ end
     /// Reply: `{"ok", now, admit, per key: reservedThrough w, f, floorBefore, gap w, gap f,
     /// epoch, ttl ms}`; `{"wait", now, admit}` when the admission is further than the wait
     /// allows (nothing taken); `{"never", now, key index}` when a cost exceeds a capacity.
-    static let acquire = prelude + "\n" + #"""
+    public static let acquire = prelude + "\n" + #"""
 local maxWait = ARGV[2]
 local n = #KEYS
 local buckets, costs = {}, {}
@@ -298,7 +298,7 @@ return reply
     ///
     /// `ARGV`: now, then per key: p, q, capacity, burst w, burst f, `+` (charge) or `-`
     /// (refund), amount w, amount f. Reply: `{now, per key: ttl ms}`.
-    static let reconcile = prelude + "\n" + #"""
+    public static let reconcile = prelude + "\n" + #"""
 local reply = {S(now)}
 for k = 1, #KEYS do
   local i = 2 + (k - 1) * 8
@@ -325,7 +325,7 @@ return reply
     /// `ARGV`: now, then per key: p, q, capacity, burst w, burst f, cost w, cost f,
     /// reservedThrough w, f, floorBefore, gap w, gap f, epoch, admit.
     /// Reply: `{now, per key: given back w, f (scaled)}`.
-    static let cancel = prelude + "\n" + #"""
+    public static let cancel = prelude + "\n" + #"""
 local reply = {S(now)}
 for k = 1, #KEYS do
   local i = 2 + (k - 1) * 14
@@ -371,7 +371,7 @@ return reply
     ///
     /// `ARGV`: now, then per key: p, q, capacity, burst w, burst f.
     /// Reply: `{now, per key: deficit w, deficit f, latest admission or ""}`.
-    static let peek = prelude + "\n" + #"""
+    public static let peek = prelude + "\n" + #"""
 local reply = {S(now)}
 for k = 1, #KEYS do
   local c = config(2 + (k - 1) * 5)
