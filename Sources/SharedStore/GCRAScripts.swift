@@ -25,10 +25,10 @@
 /// deficits below a day), like `BucketState.reconfigure`'s single rounding.
 ///
 /// ## Keys
-/// One hash per bucket: `tw`/`tf` (tat), `la` (latest admission, the FIFO floor), `ls` (latest
-/// time seen), `rw`/`rf` (cost reserved so far, scaled, for cancellation), `to` (takeover
-/// instant of the last reconfiguration), `ep` (reconfigurations), `cf` (configuration
-/// signature `p/q/capacity`). A key whose bucket is full and idle is deleted; otherwise it
+/// One string per bucket, comma-separated (one `GET` and one `SET … PX` per admission): tat
+/// (whole, fraction), latest admission (the FIFO floor), latest time seen, cost reserved so far
+/// (scaled, whole and fraction, for cancellation), takeover instant of the last
+/// reconfiguration, reconfigurations, configuration signature `p/q/capacity`; empty = none. A key whose bucket is full and idle is deleted; otherwise it
 /// expires when the bucket is full again, so idle keys vanish without changing any outcome.
 ///
 /// ## Time
@@ -164,11 +164,23 @@ end
 
 local function opt(s) if s == false or s == nil or s == '' then return nil end return N(s) end
 
+local function split(v)
+  local out, i = {}, 1
+  while true do
+    local j = string.find(v, ',', i, true)
+    if not j then out[#out + 1] = string.sub(v, i); return out end
+    out[#out + 1] = string.sub(v, i, j - 1)
+    i = j + 1
+  end
+end
+
 -- The bucket at `key` under configuration `c` (a missing key is a full bucket).
 local function load(key, c)
-  local h = redis.call('HMGET', key, 'tw', 'tf', 'la', 'ls', 'rw', 'rf', 'to', 'ep', 'cf')
-  local s = {key = key, c = c}
-  if h[1] then s.tat = M(N(h[1]), N(h[2])) end
+  local v = redis.call('GET', key)
+  local h = {}
+  if v then h = split(v) end
+  local s = {key = key, c = c, exists = v ~= false}
+  if h[1] and h[1] ~= '' then s.tat = M(N(h[1]), N(h[2])) end
   s.la = opt(h[3]); s.ls = opt(h[4])
   s.reserved = M(N(h[5] or '0'), N(h[6] or '0'))
   s.to = opt(h[7])
@@ -201,31 +213,27 @@ local function load(key, c)
   return s
 end
 
--- Writes the bucket back, or deletes it when full and idle; returns the TTL in ms (0: deleted).
+-- Writes the bucket back, or deletes it when full and idle; returns the TTL in ms as text ('0': deleted).
 local function store(s)
   local full = s.tat == nil or mcmp(s.tat, mtime(s.t)) <= 0
   local idle = s.la == nil or cmp(s.la, s.t) <= 0
   if full and idle then
     redis.call('DEL', s.key)
-    return 0
+    return '0'
   end
   local fullAt = s.t
   if s.tat then fullAt = tmax(mceil(s.tat), s.t) end
-  local ttl = math.floor(toDouble(sub(fullAt, s.t)) / 1e6) + 1
-  local fields = {'HSET', s.key, 'ls', S(s.t), 'rw', S(s.reserved.w), 'rf', S(s.reserved.f),
-                  'ep', tostring(s.ep), 'cf', s.c.sig}
-  if s.tat then
-    fields[#fields + 1] = 'tw'; fields[#fields + 1] = S(s.tat.w)
-    fields[#fields + 1] = 'tf'; fields[#fields + 1] = S(s.tat.f)
-  end
-  if s.la then fields[#fields + 1] = 'la'; fields[#fields + 1] = S(s.la) end
-  if s.to then fields[#fields + 1] = 'to'; fields[#fields + 1] = S(s.to) end
-  redis.call(unpack(fields))
-  if s.tat == nil then redis.call('HDEL', s.key, 'tw', 'tf') end
+  -- Capped at 10^15 ms (31,000 years) and formatted as an integer (Lua would print 1e+15).
+  local ttl = string.format('%d', math.min(math.floor(toDouble(sub(fullAt, s.t)) / 1e6) + 1, 1e15))
+  local tw, tf, la, to = '', '', '', ''
+  if s.tat then tw = S(s.tat.w); tf = S(s.tat.f) end
+  if s.la then la = S(s.la) end
+  if s.to then to = S(s.to) end
+  local value = table.concat({tw, tf, la, S(s.t), S(s.reserved.w), S(s.reserved.f), to, tostring(s.ep), s.c.sig}, ',')
   if explicit then
-    redis.call('PERSIST', s.key)
+    redis.call('SET', s.key, value)
   else
-    redis.call('PEXPIRE', s.key, ttl)
+    redis.call('SET', s.key, value, 'PX', ttl)
   end
   return ttl
 end
@@ -337,8 +345,8 @@ for k = 1, #KEYS do
   local epoch = tonumber(ARGV[i + 12])
   local admitAt = N(ARGV[i + 13])
   local backW, backF = '0', '0'
-  if redis.call('EXISTS', KEYS[k]) == 1 then
-    local s = load(KEYS[k], c)
+  local s = load(KEYS[k], c)
+  if s.exists then
     -- Reservations from before a reconfiguration are not rolled back (the scale changed):
     -- keeping their tokens never admits more than the limit.
     if s.ep == epoch and cmp(admitAt, s.t) >= 0 and mcmp(through, s.reserved) <= 0 then
