@@ -19,9 +19,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        // The library a server imports: no terminal, no UI, stdlib + Synchronization only.
+        // The library a server imports: no terminal, no UI, no package dependencies: stdlib,
+        // Synchronization and its own tiny C target (the CPU's time-stamp counter).
+        .target(name: "CFastClock"),
         .target(
             name: "TokenBucket",
+            dependencies: ["CFastClock"],
             swiftSettings: strict),
         // Fleet simulator and live runner over the library.
         .target(

@@ -11,44 +11,33 @@ struct DashboardCommand: AsyncParsableCommand {
         abstract: "Watch a fleet of token buckets and tune it while it runs (the default command).",
         discussion: "Press ? in the dashboard for its keys. Needs a terminal; for scripts use `bucketscope run`.")
 
-    @Option(help: "Built-in scenario name or path to a scenario TOML file.")
-    var scenario = "noisy-neighbor"
-    @Option(help: "Keying strategy: shared, per-user, per-tenant, hierarchical.")
-    var keying: String?
-    @Option(help: "Random seed (whole number).")
-    var seed: String?
-    @Option(help: "Capacity of every client bucket, in tokens.")
-    var capacity: String?
-    @Option(help: "Refill of every client bucket, in tokens per second.")
-    var refill: String?
+    @OptionGroup var fleet: FleetFlags
     @Option(help: "Theme name (see `bucketscope themes`) or path to a btop-style .theme file.")
     var theme = "default"
-    @Option(help: "Simulated seconds per real second, 0.1 to 1000 (default 1; live mode runs at 1).")
-    var speed: String?
-    @Option(help: "Frames per second, 1 to 120.")
-    var fps = "20"
+    @Option(parsing: .unconditional, help: "Simulated seconds per real second, \(DashboardOptions.speedRange) (default 1; live mode runs at 1).")
+    var speed: Double?
+    @Option(parsing: .unconditional, help: "Frames per second, \(DashboardOptions.framesPerSecondRange).")
+    var fps = 20
     @Flag(help: "Run live: real tasks on the library's async buckets and the real clock.")
     var live = false
 
-    func run() async throws {
-        let options: DashboardOptions
-        let firstDriver: any FleetDriver
-        do {
-            options = try DashboardOptions.parse(scenario: scenario, keying: keying, seed: seed, capacity: capacity,
-                                                 refill: refill, theme: theme, speed: speed, fps: fps, live: live)
-            _ = try Scenario.resolve(options.fleet) // a bad scenario is a flag error, terminal or not
-            guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
-                StandardError.print("bucketscope: the dashboard needs a terminal (stdin and stdout); for headless output use `bucketscope run`")
-                throw ExitCode(2)
-            }
-            // Made here so a bad scenario is reported before the screen is taken over.
-            firstDriver = try DashboardFleet.make(options.fleet, live: options.live)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            StandardError.print("bucketscope: \(error)")
-            throw ExitCode(2)
+    func validate() throws {
+        try FlagCheck.number(speed, "--speed", DashboardOptions.speedRange)
+        try FlagCheck.count(fps, "--fps", DashboardOptions.framesPerSecondRange)
+        if live, let speed, speed != 1 {
+            throw ValidationError("--speed does not apply to --live: live mode runs in real time (×1), got \(NumberText.format(speed))")
         }
+    }
+
+    func run() async throws {
+        let options = try DashboardOptions.make(fleet: fleet.options, theme: theme, speed: speed ?? 1, fps: fps, live: live)
+        let scenario = try Scenario.resolve(options.fleet) // a bad scenario is a flag error, terminal or not
+        try scenario.checkTotals(live: live)
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw CommandFailure("the dashboard needs a terminal (stdin and stdout); for headless output use `bucketscope run`")
+        }
+        // Made here so a bad scenario is reported before the screen is taken over.
+        let firstDriver = try DashboardFleet.make(options.fleet, live: options.live)
         for warning in options.themeWarnings { StandardError.print("bucketscope: \(warning)") }
         // The frame loop blocks its thread between frames: give it a thread of its own, so the
         // cooperative pool stays free for live mode's tasks. Every curses call happens there.
@@ -84,8 +73,7 @@ struct DashboardCommand: AsyncParsableCommand {
             terminal = try CursesTerminal.start(environment: ProcessInfo.processInfo.environment)
         } catch {
             firstDriver.shutdown()
-            StandardError.print("bucketscope: \(error)")
-            throw ExitCode(2)
+            throw CommandFailure("\(error)")
         }
         defer { terminal.restore() }
         var pending: (any FleetDriver)? = firstDriver

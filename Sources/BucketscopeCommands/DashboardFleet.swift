@@ -8,6 +8,7 @@ enum DashboardFleet {
         live ? try makeLiveFleet(options) : try makeFleet(options)
     }
 
-    /// What the `p` picker lists; the fleet resolves a name with `ProviderPreset.named`.
+    /// What the `p` picker lists: the library's one preset table (`ProviderPreset.all`), by
+    /// display name; the fleet resolves a name (or slug) with `ProviderPreset.named`.
     static var presetNames: [String] { ProviderPreset.all.map(\.name) }
 }

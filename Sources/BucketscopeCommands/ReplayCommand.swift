@@ -1,4 +1,5 @@
 import ArgumentParser
+import Fleet
 import TokenBucket
 #if canImport(Glibc)
 import Glibc
@@ -11,19 +12,25 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay a request log through a token bucket and print when each request is admitted.",
         discussion: """
-        Input: CSV lines `time_s,key,cost` (seconds, non-decreasing; any key; cost in tokens, fractions \
-        allowed). A header line is optional; blank lines and lines starting with # are skipped.
+        Input: CSV lines `time_s,key,cost`: seconds, 0 to 1e9, non-decreasing; any key (quote it as in CSV \
+        to include commas: "a,b", with "" for a quote); cost in tokens, 1e-9 to 1e12. Numbers are read \
+        exactly and rounded once to the nearest nanosecond or nano-token, halves up (0.0000000015 and \
+        15e-10 are both 2 ns). A header line is optional; blank lines and lines starting with # are \
+        skipped; a UTF-8 byte-order mark is ignored.
         Output: `time_s,key,cost,admit_s,wait_s`, one line per request in input order, times with nine \
-        decimals. A cost above capacity is never admitted: it gets `rejected` and the replay goes on.
-        Malformed input stops with `line N: ...` on standard error and exit status 2.
+        decimals. A cost above capacity is never admitted: it gets `rejected` and the replay goes on. \
+        An admission past 2^63 ns (292 years) is not representable: the replay stops there with a message.
+        Malformed input stops with `line N: column: message` on standard error and exit status 2.
+        --per-key holds only the keys whose bucket is not full again (lossless: a full bucket is a new \
+        one), so memory stays flat however many distinct keys the log has.
 
         Example: printf '0,a,5\\n0,a,5\\n0,b,1\\n' | bucketscope replay --capacity 5 --refill 1
         """)
 
-    @Option(help: "Bucket capacity in tokens (> 0).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bucket capacity, \(InputLimits.capacity).", valueName: "tokens"))
     var capacity: Double
 
-    @Option(help: "Refill in tokens per second (> 0).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Refill, \(InputLimits.refill).", valueName: "tokens/s"))
     var refill: Double
 
     @Flag(help: "One bucket per key (default: all requests share one bucket).")
@@ -35,13 +42,13 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "CSV file to read (default: standard input).")
     var file: String?
 
+    func validate() throws {
+        try FlagCheck.number(capacity, "--capacity", InputLimits.capacity)
+        try FlagCheck.number(refill, "--refill", InputLimits.refill)
+    }
+
     func run() throws {
-        let config: BucketConfiguration
-        do {
-            config = try BucketConfiguration(capacity: capacity, refillPerSecond: refill)
-        } catch {
-            throw CommandFailure("\(error)")
-        }
+        let config = try BucketConfiguration(capacity: capacity, refillPerSecond: refill)
         var fd: Int32 = 0
         if let file, file != "-" {
             fd = open(file, O_RDONLY)
@@ -50,11 +57,7 @@ struct ReplayCommand: ParsableCommand {
             }
         }
         defer { if fd != 0 { close(fd) } }
-        do {
-            try ReplayCommand.replay(configuration: config, perKey: perKey, summary: summary, input: fd, output: writeAll)
-        } catch let error as ReplayError {
-            throw CommandFailure(error.description, prefixed: false)
-        }
+        try ReplayCommand.replay(configuration: config, perKey: perKey, summary: summary, input: fd, output: writeAll)
     }
 
     /// Streams `input` through the replayer, handing output to `output` in chunks of about

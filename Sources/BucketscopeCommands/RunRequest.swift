@@ -2,74 +2,35 @@ import Fleet
 import Foundation
 import TokenBucket
 
-/// `bucketscope run`'s arguments, checked: every bad value throws a message naming the option.
+/// `bucketscope run`'s checked arguments, and running them.
 struct RunRequest {
-    enum Format: String, CaseIterable { case table, json, csv }
-
-    struct BadArgument: Error, CustomStringConvertible {
-        var description: String
-    }
-
     var options: FleetOptions
     /// nil: the scenario's own duration.
     var duration: Nanoseconds?
-    var format: Format
+    var format: ReportFormat
 
-    init(scenario: String, keying: String?, capacity: String?, refill: String?, duration: String?, seed: String,
-         format: String, unrecognized: [String] = []) throws {
-        if let first = unrecognized.first {
-            throw BadArgument(description: first.hasPrefix("-") ? "unknown option \(first) (see bucketscope run --help)"
-                              : "unexpected argument \"\(first)\" (see bucketscope run --help)")
-        }
-        var o = FleetOptions(scenario: scenario)
-        if let k = keying {
-            guard let v = Keying(rawValue: k) else {
-                throw BadArgument(description: "--keying must be one of \(Keying.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(k)\"")
-            }
-            o.keying = v
-        }
-        o.capacity = try Self.positive(capacity, "--capacity")
-        o.refill = try Self.positive(refill, "--refill")
-        if let c = o.capacity { _ = try BucketConfiguration(capacity: c, refillPerSecond: 1) }
-        if let r = o.refill { _ = try Rate(perSecond: r) }
-        guard let s = UInt64(seed) else {
-            throw BadArgument(description: "--seed must be a whole number from 0 to \(UInt64.max), got \"\(seed)\"")
-        }
-        o.seed = s
-        if let d = duration {
-            do {
-                let ns = try DurationText.parse(d)
-                guard ns > 0 else { throw BadArgument(description: "--duration must be > 0, got \"\(d)\"") }
-                self.duration = ns
-            } catch let e as FleetError {
-                throw BadArgument(description: "--duration: \(e)")
-            }
-        }
-        guard let f = Format(rawValue: format) else {
-            throw BadArgument(description: "--format must be one of table, json, csv, got \"\(format)\"")
-        }
-        self.format = f
-        options = o
-    }
-
-    static func positive(_ text: String?, _ name: String) throws -> Double? {
-        guard let t = text else { return nil }
-        guard let v = Double(t), v.isFinite else { throw BadArgument(description: "\(name) must be a number, got \"\(t)\"") }
-        guard v > 0 else { throw BadArgument(description: "\(name) must be > 0, got \(t)") }
-        return v
+    /// The scenario with the flags applied, checked against the resource limits for this run.
+    func scenario(live: Bool) throws -> (Scenario, Nanoseconds) {
+        let scenario = try Scenario.resolve(options)
+        let length = duration ?? scenario.duration
+        try scenario.checkTotals(live: live)
+        // A live run is bounded by real time itself; a simulated one by its request count.
+        if !live { try scenario.checkBudget(duration: length) }
+        return (scenario, length)
     }
 
     /// Runs the simulation and renders the report.
     func execute() throws -> String {
-        let scenario = try Scenario.resolve(options)
-        var o = options
-        o.duration = duration ?? scenario.duration
+        let (scenario, length) = try scenario(live: false)
         let clock = ContinuousClock()
         let start = clock.now
-        let sim = try Simulation(scenario: scenario, seed: o.seed)
-        sim.run(until: o.duration)
+        let sim = try Simulation(scenario: scenario, seed: options.seed)
+        sim.run(until: length)
         let wall = start.duration(to: clock.now)
-        let report = sim.report(wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18)
+        return render(sim.report(wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18))
+    }
+
+    func render(_ report: FleetReport) -> String {
         switch format {
         case .json: return report.json() + "\n"
         case .table: return report.table()

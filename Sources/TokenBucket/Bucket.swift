@@ -19,7 +19,12 @@ import Synchronization
 /// admission instant is known at once and later calls queue behind it. Suspended tasks sit in a
 /// FIFO queue; one timer per bucket sleeps on the clock until the first waiter's admission
 /// instant, resumes every waiter that is due, in order, and sleeps again for the next. Ten
-/// thousand waiters cost ten thousand queue entries and one sleeping timer task.
+/// thousand waiters cost ten thousand queue entries and one sleeping timer task. This waiting
+/// engine (``WaitQueue``) is the one ``KeyedBuckets`` and ``LLMLimiter`` use too, so everything
+/// below holds for them as well.
+///
+/// On the `ContinuousClock` times are read from ``FastClock`` (the CPU's time-stamp counter,
+/// calibrated to that clock) where it is TSC-backed; the timer sleeps on `ContinuousClock`.
 ///
 /// ## Semantics
 /// - **Cancellation**: cancelling a waiting task removes it and its `acquire` throws
@@ -52,13 +57,24 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     /// from it.
     public let origin: C.Instant
 
-    @usableFromInline let core: Mutex<BucketCore>
+    @usableFromInline let engine: WaitEngine<SingleQueueCore<BucketState>>
+    /// On the `ContinuousClock` with a TSC-backed ``FastClock``: the ``FastClock`` reading at
+    /// ``origin``. Times are then read from ``FastClock`` (a third of the cost), which follows
+    /// the `ContinuousClock` timeline (see its guarantees).
+    @usableFromInline let fastOrigin: Int64?
+    /// ``FastTimeBase/shared``, held here so a read skips the global's lazy-initialisation check.
+    @usableFromInline let fastBase: FastTimeBase
 
     /// A full bucket with `configuration`, timed on `clock`.
     public init(_ configuration: BucketConfiguration, clock: C) {
         self.clock = clock
-        self.origin = clock.now
-        self.core = Mutex(BucketCore(state: BucketState(configuration)))
+        let origin = clock.now
+        self.origin = origin
+        let fast = C.self == ContinuousClock.self && FastTimeBase.shared.usable ? FastTimeBase.shared.now() : nil
+        self.fastOrigin = fast
+        self.fastBase = FastTimeBase.shared
+        self.engine = WaitEngine(SingleQueueCore(ledger: BucketState(configuration)),
+                                 time: fast.map { TimeSource.fast(origin: $0) } ?? TimeSource(clock, origin: origin))
     }
 
     /// A full bucket of `capacity` tokens refilled at `refillPerSecond`, timed on `clock`.
@@ -80,7 +96,10 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     public func instant(at offset: Nanoseconds) -> C.Instant { origin.advanced(by: .nanoseconds(offset)) }
 
     @inlinable
-    func now() -> Nanoseconds { offset(of: clock.now) }
+    func now() -> Nanoseconds {
+        if let o = fastOrigin { return fastBase.counterNow() &- o }
+        return offset(of: clock.now)
+    }
 
     @inlinable
     static func nanoseconds(_ d: Duration) -> Nanoseconds { TimeSource.nanoseconds(d) }
@@ -98,12 +117,13 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     @inlinable
     public func tryAcquire(_ cost: Double = 1) throws -> Bool {
         let t = now()
-        return try core.withLock { c in try c.state.tryAcquire(cost, at: t) }
+        return try engine.core.withLock { c in try c.ledger.tryAcquire(cost, at: t) }
     }
 
     /// Waits until `cost` tokens are there and every earlier waiter is served, then takes them.
     ///
-    /// - Returns: the ``Admission`` (request, admission and resume instants).
+    /// - Returns: the ``Admission`` (request, admission and resume instants). A caller whose
+    ///   work then fails without using the tokens may give them back with ``refund(_:)``.
     /// - Throws: ``BucketError`` for a bad cost or one above capacity (at once, nothing taken);
     ///   `CancellationError` when the task is cancelled while waiting (tokens given back).
     @discardableResult
@@ -122,62 +142,15 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` for a negative timeout.
     @discardableResult
     public func acquire(_ cost: Double = 1, timeout: Duration) async throws -> Admission {
-        guard timeout >= .zero else {
-            let (s, a) = timeout.components
-            throw BucketError.invalidParameter(name: "timeout", value: Double(s) + Double(a) * 1e-18, requirement: ">= 0 seconds")
-        }
+        try TimeSource.checkTimeout(timeout)
         return try await acquire(cost, deadlineOffset: now() + Bucket.nanoseconds(timeout))
     }
 
     private func acquire(_ cost: Double, deadlineOffset: Nanoseconds?) async throws -> Admission {
-        try Task.checkCancellation()
-        let requested = now()
-        // Fast path: nobody waiting and the tokens are there; no suspension.
-        let (units, immediate) = try core.withLock { c in
-            if c.dirtyFrom != nil {
-                c.flush(at: requested)
-                arm(&c)
-            }
-            let u = try c.state.units(for: cost)
-            let t = Swift.max(requested, c.state.lastSeenTime)
-            if let d = deadlineOffset, d < t {
-                throw BucketError.deadlineExceeded(wouldAdmitAfter: .zero, allowed: .nanoseconds(d - t))
-            }
-            return (u, c.state.tryAcquire(units: u, at: t) ? t : nil)
-        }
-        let admitted: Nanoseconds
-        if let immediate {
-            admitted = immediate
-        } else {
-            let ticket = WaiterTicket()
-            admitted = try await withTaskCancellationHandler {
-                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Nanoseconds, any Error>) in
-                    let t = now()
-                    let cancelled = Task.isCancelled
-                    let effects = core.withLock { c in
-                        var effects = Effects()
-                        c.enqueue(Waiter(units: units, requestedAt: requested, deadline: deadlineOffset,
-                                         continuation: continuation),
-                                  ticket: ticket, at: t, cancelled: cancelled, effects: &effects)
-                        arm(&c)
-                        return effects
-                    }
-                    effects.resumeAll()
-                }
-            } onCancel: {
-                let t = now()
-                let effects = core.withLock { c in
-                    var effects = Effects()
-                    c.cancel(ticket, at: t, effects: &effects)
-                    arm(&c)
-                    return effects
-                }
-                effects.resumeAll()
-            }
-        }
-        let resumed = now()
-        return Admission(cost: cost, requestedAt: .nanoseconds(requested), admittedAt: .nanoseconds(admitted),
-                         resumedAt: .nanoseconds(Swift.max(resumed, admitted)))
+        let units = try TokenUnits.validated(cost)
+        let (r, requested) = try await engine.acquire(units, in: .only, deadline: deadlineOffset)
+        return Admission(cost: cost, requestedAt: .nanoseconds(requested), admittedAt: .nanoseconds(r.admitAt),
+                         resumedAt: .nanoseconds(Swift.max(now(), r.admitAt)))
     }
 
     // MARK: Changing the bucket
@@ -196,7 +169,7 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     ///
     /// - Complexity: O(waiters).
     public func reconfigure(_ configuration: BucketConfiguration) {
-        replan { state, t in state.reconfigure(configuration, at: t) }
+        engine.replan(nil) { state, t in state.reconfigure(configuration, at: t) }
     }
 
     /// ``reconfigure(_:)`` from plain numbers.
@@ -206,97 +179,47 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
         reconfigure(try BucketConfiguration(capacity: capacity, refillPerSecond: refillPerSecond))
     }
 
-    /// Gives `tokens` back now (capped at capacity): a request used less than it took. Waiting
-    /// tasks are re-planned, so they move up by what was given back.
+    /// Gives `tokens` back now (capped at capacity): a request used less than it took, or
+    /// its work failed before using them. Waiting tasks are re-planned, so they move up by
+    /// what was given back.
     /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` unless finite and >= 0.
     public func refund(_ tokens: Double) throws {
-        guard tokens.isFinite, tokens >= 0 else {
-            throw BucketError.invalidParameter(name: "refund", value: tokens, requirement: "a finite number >= 0")
-        }
-        replan { state, t in try? state.refund(tokens, at: t) }
+        try TokenUnits.checkAmount(tokens, name: "refund")
+        engine.replan(nil) { state, t in try? state.refund(tokens, at: t) }
     }
 
     /// Takes `tokens` now even into debt: a request used more than it took. Waiting tasks
     /// are re-planned behind the debt.
     /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` unless finite and >= 0.
     public func charge(_ tokens: Double) throws {
-        guard tokens.isFinite, tokens >= 0 else {
-            throw BucketError.invalidParameter(name: "charge", value: tokens, requirement: "a finite number >= 0")
-        }
-        replan { state, t in try? state.charge(tokens, at: t) }
-    }
-
-    private func replan(_ change: @Sendable (inout BucketState, Nanoseconds) -> Void) {
-        let t = now()
-        let effects = core.withLock { c in
-            var effects = Effects()
-            c.replanAll(at: t, effects: &effects, change: change)
-            arm(&c)
-            return effects
-        }
-        effects.resumeAll()
+        try TokenUnits.checkAmount(tokens, name: "charge")
+        engine.replan(nil) { state, t in try? state.charge(tokens, at: t) }
     }
 
     // MARK: Read-outs
 
     /// Capacity and refill now.
-    public var configuration: BucketConfiguration { core.withLock { $0.state.configuration } }
+    public var configuration: BucketConfiguration { engine.core.withLock { $0.ledger.configuration } }
 
     /// Tokens available to take now.
     public var tokens: Double {
-        let t = now()
-        return core.withLock { c in
-            if c.dirtyFrom != nil {
-                c.flush(at: t)
-                arm(&c)
-            }
-            return c.state.tokens(at: t)
-        }
+        engine.read(.only) { _, state, t in state.tokens(at: t) }
     }
 
     /// Tokens, waiters, queued cost and the oldest wait, read together under one lock.
     public func snapshot() -> BucketSnapshot {
-        let t = now()
-        return core.withLock { c in
-            let snapshot = c.snapshot(at: t)
-            arm(&c)
-            return snapshot
+        engine.read(.only) { q, state, t in
+            let count = q.count
+            return BucketSnapshot(
+                configuration: state.configuration,
+                at: .nanoseconds(t),
+                tokens: state.tokens(at: t),
+                balance: state.balance(at: t),
+                waiters: count,
+                queuedCost: TokenUnits.tokens(q.queuedUnits),
+                oldestWait: .nanoseconds(q.oldestWait(at: t)),
+                nextAdmission: q.headAdmission(state).map { .nanoseconds($0) })
         }
-    }
-
-    // MARK: The timer
-
-    /// Makes sure a timer is asleep until the first waiter's admission or the pending
-    /// re-plan (or earlier).
-    private func arm(_ c: inout BucketCore) {
-        guard let deadline = c.nextWake else { return }
-        if let armed = c.timerDeadline, armed <= deadline { return }
-        c.timer?.cancel()
-        c.timerGeneration &+= 1
-        let generation = c.timerGeneration
-        c.timerDeadline = deadline
-        c.timer = Task { [self] in
-            do {
-                try await clock.sleep(until: instant(at: deadline), tolerance: nil)
-            } catch {
-                return   // superseded by an earlier deadline
-            }
-            fire(generation)
-        }
-    }
-
-    private func fire(_ generation: UInt64) {
-        let t = now()
-        let effects = core.withLock { c in
-            var effects = Effects()
-            guard c.timerGeneration == generation else { return effects }
-            c.timer = nil
-            c.timerDeadline = nil
-            c.popDue(at: t, effects: &effects)
-            arm(&c)
-            return effects
-        }
-        effects.resumeAll()
     }
 }
 
@@ -314,4 +237,23 @@ extension Bucket where C == ContinuousClock {
     public convenience init(capacity: Double, refillPerSecond: Double) throws {
         self.init(try BucketConfiguration(capacity: capacity, refillPerSecond: refillPerSecond))
     }
+}
+
+/// The inside of an async ``Bucket`` or ``LLMLimiter``: its exact state and one wait queue.
+@usableFromInline
+struct SingleQueueCore<Ledger: WaitLedger>: WaitingCore {
+    @usableFromInline enum Only: Hashable, Sendable { case only }
+
+    @usableFromInline var ledger: Ledger
+    var queue = WaitQueue<Ledger>()
+    @usableFromInline var lastID: UInt64 = 0
+
+    @usableFromInline
+    init(ledger: Ledger) { self.ledger = ledger }
+
+    @usableFromInline mutating func withQueue<R>(_ domain: Only, _ body: (inout WaitQueue<Ledger>, inout Ledger) throws -> R) rethrows -> R {
+        try body(&queue, &ledger)
+    }
+
+    @usableFromInline var domains: [Only] { [.only] }
 }

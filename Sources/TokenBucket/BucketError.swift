@@ -1,8 +1,19 @@
-/// Every way a bucket operation can fail, each with a message a user can act on.
+/// Every way a bucket operation can fail, each with a message a user can act on, and told
+/// apart by what a server should answer:
+///
+/// | case | meaning | a gateway answers |
+/// |---|---|---|
+/// | ``deadlineExceeded(wouldAdmitAfter:allowed:)`` | a real limit: admission would come too late; nothing taken | 429 with `Retry-After` = ``retryAfter`` |
+/// | ``costExceedsCapacity(cost:capacity:)`` | never admissible: no wait helps | 413 or 400 (``isLimit`` is false) |
+/// | ``invalidParameter(name:value:requirement:)`` | a caller bug (NaN cost, negative timeout...) | 500 / fix the code |
+///
+/// A task cancelled while waiting throws `CancellationError`, not a `BucketError`.
 ///
 /// ```swift
 /// do { try await bucket.acquire(cost, timeout: .seconds(2)) }
-/// catch let error as BucketError { log(error.description) }   // "cost 12 exceeds capacity 10: ..."
+/// catch let error as BucketError where error.isLimit {
+///     return .tooManyRequests(retryAfter: error.retryAfter)
+/// }
 /// ```
 ///
 /// Parameters are checked where they enter (configuration, cost), so a bad value is reported
@@ -14,8 +25,21 @@ public enum BucketError: Error, Equatable, Sendable, CustomStringConvertible {
     case costExceedsCapacity(cost: Double, capacity: Double)
     /// The wait would end after the caller's deadline; nothing was consumed.
     case deadlineExceeded(wouldAdmitAfter: Duration, allowed: Duration)
-    /// The waiting task was cancelled; its reservation was given back.
-    case cancelled
+
+    /// Whether this is a rate limit being hit (the request would be admitted later), as
+    /// opposed to a request that can never be admitted or a caller bug.
+    public var isLimit: Bool {
+        if case .deadlineExceeded = self { return true }
+        return false
+    }
+
+    /// For a limit hit: how long from the failed call until the request would have been
+    /// admitted (what an HTTP `Retry-After` should say, rounded up to whole seconds there).
+    /// `nil` for the other cases, where waiting does not help.
+    public var retryAfter: Duration? {
+        if case let .deadlineExceeded(wait, _) = self { return wait }
+        return nil
+    }
 
     public var description: String {
         switch self {
@@ -25,8 +49,6 @@ public enum BucketError: Error, Equatable, Sendable, CustomStringConvertible {
             return "cost \(BucketError.format(cost)) exceeds capacity \(BucketError.format(capacity)): it could never be admitted"
         case let .deadlineExceeded(wait, allowed):
             return "admission would take \(wait), more than the \(allowed) allowed"
-        case .cancelled:
-            return "the waiting task was cancelled"
         }
     }
 

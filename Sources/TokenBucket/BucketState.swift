@@ -196,6 +196,11 @@ public struct BucketState: Sendable, Hashable {
         return true
     }
 
+    /// Whether `reservation` is the latest one, not yet given back (so it can be rolled back).
+    func isTail(_ reservation: Reservation) -> Bool {
+        reservation.costUnits > 0 && reservation.reservedThrough == reservedTotal
+    }
+
     /// Adds `tokens` back to the bucket now (capped at capacity), for a request that used less
     /// than it took. The reverse, charging more, is ``charge(_:at:)``.
     public mutating func refund(_ tokens: Double, at now: Nanoseconds) throws {

@@ -94,18 +94,22 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     /// - Throws: as ``tryAcquire(_:for:parent:at:)``.
     public mutating func reserve(_ cost: Double, for key: Key, parent: Key? = nil, at now: Nanoseconds) throws -> KeyedReservation<Key> {
         let c = try KeyedBucketState.units(cost)
+        try checkCapacities(c, cost: cost, key: key, parent: parent)
+        return reserve(units: c, for: key, parent: parent, at: now, notBefore: .min)
+    }
+
+    /// ``reserve(_:for:parent:at:)`` for a cost already checked, admitted no earlier than
+    /// `notBefore` (the waiting engine's FIFO floor).
+    mutating func reserve(units c: Int64, for key: Key, parent: Key?, at now: Nanoseconds,
+                          notBefore: Nanoseconds) -> KeyedReservation<Key> {
         let t = Swift.max(now, lastSeen)
         lastSeen = t
         let child = children.slot(key)
-        try KeyedBucketState.check(c, cost: cost, child.gcra)
-        var admit = child.gcra.admission(child.tat, units: c, at: t)
+        let admit = admissionTime(units: c, key: key, parent: parent, at: t, notBefore: notBefore)
         var parentBefore: Int128?
         var parentAfter: Int128?
         if let parent {
-            let p = try parentSlot(parent)
-            try KeyedBucketState.check(c, cost: cost, p.gcra)
-            admit = Swift.max(admit, p.gcra.admission(p.tat, units: c, at: t))
-            parentBefore = p.tat
+            parentBefore = parents!.slot(parent).tat
             parentAfter = parents!.withSlot(parent, at: t) { tat, g in
                 _ = g.reserve(&tat, units: c, at: t, notBefore: admit)
                 return tat
@@ -123,16 +127,25 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     /// When a reservation of `cost` on `key` (and `parent`) made at `now` would be admitted.
     public func admissionTime(for cost: Double, key: Key, parent: Key? = nil, at now: Nanoseconds) throws -> Nanoseconds {
         let c = try KeyedBucketState.units(cost)
+        try checkCapacities(c, cost: cost, key: key, parent: parent)
+        return admissionTime(units: c, key: key, parent: parent, at: now, notBefore: .min)
+    }
+
+    func admissionTime(units c: Int64, key: Key, parent: Key?, at now: Nanoseconds, notBefore: Nanoseconds) -> Nanoseconds {
         let t = Swift.max(now, lastSeen)
         let child = children.slot(key)
-        try KeyedBucketState.check(c, cost: cost, child.gcra)
-        var admit = child.gcra.admission(child.tat, units: c, at: t)
-        if let parent {
-            let p = try parentSlot(parent)
-            try KeyedBucketState.check(c, cost: cost, p.gcra)
-            admit = Swift.max(admit, p.gcra.admission(p.tat, units: c, at: t))
+        var admit = child.gcra.admission(child.tat, units: c, at: t, notBefore: notBefore)
+        if let parent, let p = parents?.slot(parent) {
+            admit = Swift.max(admit, p.gcra.admission(p.tat, units: c, at: t, notBefore: notBefore))
         }
         return admit
+    }
+
+    /// Throws when `c` exceeds the key's capacity or the parent's (or a parent is named
+    /// without a parent configuration).
+    func checkCapacities(_ c: Int64, cost: Double, key: Key, parent: Key?) throws {
+        try KeyedBucketState.check(c, cost: cost, children.slot(key).gcra)
+        if let parent { try KeyedBucketState.check(c, cost: cost, try parentSlot(parent).gcra) }
     }
 
     // MARK: Giving tokens back
@@ -148,16 +161,25 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     public mutating func cancel(_ reservation: inout KeyedReservation<Key>, at now: Nanoseconds) -> Double {
         let t = Swift.max(now, lastSeen)
         defer { reservation.costUnits = 0 }
-        guard reservation.costUnits > 0, reservation.admitAt > t else { return 0 }
-        let childNow = children.slot(reservation.key).tat
-        guard childNow == reservation.childAfter else { return 0 }
-        if let parent = reservation.parent {
-            guard let parents, parents.slot(parent).tat == reservation.parentAfter else { return 0 }
-            self.parents!.withSlot(parent, at: t) { tat, _ in tat = reservation.parentBefore! }
-        }
+        guard reservation.admitAt > t else { return 0 }
+        let units = reservation.costUnits
+        guard rollBackTail(&reservation) else { return 0 }
         lastSeen = t
-        children.withSlot(reservation.key, at: t) { tat, _ in tat = reservation.childBefore }
-        return TokenUnits.tokens(reservation.costUnits)
+        return TokenUnits.tokens(units)
+    }
+
+    /// Rolls a reservation back exactly, as if it had never been made, whatever the time,
+    /// when nothing was reserved on its buckets after it; otherwise changes nothing and
+    /// returns false.
+    mutating func rollBackTail(_ reservation: inout KeyedReservation<Key>) -> Bool {
+        guard reservation.costUnits > 0, children.slot(reservation.key).tat == reservation.childAfter else { return false }
+        if let parent = reservation.parent {
+            guard let parents, parents.slot(parent).tat == reservation.parentAfter else { return false }
+            self.parents!.withSlot(parent, at: lastSeen) { tat, _ in tat = reservation.parentBefore! }
+        }
+        children.withSlot(reservation.key, at: lastSeen) { tat, _ in tat = reservation.childBefore }
+        reservation.costUnits = 0
+        return true
     }
 
     /// Adds `tokens` back to the key's bucket (and the parent's) now, capped at capacity: a

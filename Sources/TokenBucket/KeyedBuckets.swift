@@ -1,6 +1,7 @@
 import Synchronization
 
-/// Thread-safe token buckets by key on a clock: a ``KeyedBucketState`` behind one lock.
+/// Thread-safe token buckets by key on a clock: a ``KeyedBucketState`` behind one lock, with
+/// the same waiting as ``Bucket``.
 ///
 /// ```swift
 /// let perUser = try KeyedBuckets<String>(capacity: 10, refillPerSecond: 1)
@@ -12,28 +13,40 @@ import Synchronization
 /// try await limits.acquire(1, for: userID, parent: tenantID, timeout: .seconds(2))
 /// ```
 ///
-/// Semantics (parents all or nothing, overrides, lossless eviction) are those of
+/// Semantics of the buckets (parents all or nothing, overrides, lossless eviction) are those of
 /// ``KeyedBucketState``. The clock is type-erased so the type reads `KeyedBuckets<String>`;
 /// pass a ``ManualClock`` in tests.
 ///
-/// Waiting: ``acquire(_:for:parent:timeout:)`` reserves at once (FIFO per key) and sleeps on
-/// the clock until the admission instant. Unlike ``Bucket`` it uses one sleep per waiting task
-/// (keyed waits are short and spread over many keys). A cancelled waiter throws
-/// `CancellationError` and gives its tokens back if nothing was reserved on its buckets after
-/// it (see ``KeyedBucketState/cancel(_:at:)``); otherwise its tokens stay taken, which never
-/// admits more than the buckets allow.
+/// ## Waiting
+/// ``acquire(_:for:parent:timeout:)`` waits exactly as ``Bucket/acquire(_:)`` does, with one
+/// FIFO queue and one timer per bucket that has waiters: per key, or, for requests that name a
+/// parent, per parent (a user's waiters and its tenant's other users' waiters share the
+/// tenant's queue, so all-or-nothing admission stays first come, first served across them).
+/// - **Cancellation** anywhere in a queue throws `CancellationError` and gives the tokens back
+///   exactly, to the key's bucket and the parent's; the waiters behind it move up (coalesced as
+///   in ``Bucket``: within 1 ms or at the next operation on that queue).
+/// - **Deadlines** fail at once, taking nothing, with
+///   ``BucketError/deadlineExceeded(wouldAdmitAfter:allowed:)``.
+/// - **Changes** (``setDefaultConfiguration(_:)``, overrides, parent configuration,
+///   ``refund(_:for:parent:)``, ``charge(_:for:parent:)``) re-plan the affected waiters in order,
+///   as ``Bucket/reconfigure(_:)`` does.
+/// - A key with waiters is never evicted (its bucket is not full while anything is promised).
+/// - Exactness needs each key to be used consistently: always with the same parent, or always
+///   without. A key used both ways, or ``reserve(_:for:parent:)`` reservations interleaved with
+///   waiters, still never admits more than the buckets allow, but a cancelled waiter behind
+///   such a foreign reservation keeps its tokens.
 ///
 /// - Complexity: ``tryAcquire(_:for:parent:)`` is one clock read, one lock and O(1) expected
-///   hash lookups.
+///   hash lookups; waiting costs one queue entry, plus one timer task per bucket with waiters;
+///   ``refund(_:for:parent:)`` and ``charge(_:for:parent:)`` re-plan the waiters of that key's
+///   (or parent's) queue, configuration changes those of every queue: O(waiters re-planned).
 public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
-    @usableFromInline let state: Mutex<KeyedBucketState<Key>>
-    @usableFromInline let time: TimeSource
+    @usableFromInline let engine: WaitEngine<KeyedCore<Key>>
 
     /// Buckets on `configuration` (and parents on `parent`), timed on `clock`.
     public init<C: Clock>(_ configuration: BucketConfiguration, parent: BucketConfiguration? = nil,
                           clock: C = ContinuousClock()) where C.Duration == Duration {
-        state = Mutex(KeyedBucketState(configuration, parent: parent))
-        time = TimeSource(clock)
+        engine = WaitEngine(KeyedCore(ledger: KeyedBucketState(configuration, parent: parent)), time: TimeSource(clock))
     }
 
     /// Buckets of `capacity` tokens refilled at `refillPerSecond`.
@@ -44,130 +57,167 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
     }
 
     /// Nanoseconds on this limiter's clock since it was made.
-    public var now: Nanoseconds { time.now() }
+    public var now: Nanoseconds { engine.time.now() }
 
-    /// Takes `cost` from the key's bucket (and the parent's) if both have it now; never waits.
+    /// Takes `cost` from the key's bucket (and the parent's) if both have it now and nobody
+    /// waits on either; never waits.
     /// - Throws: ``BucketError`` for a bad cost or one above a capacity.
     @inlinable
     public func tryAcquire(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> Bool {
-        let t = time.now()
-        return try state.withLock { s in try s.tryAcquire(cost, for: key, parent: parent, at: t) }
+        let t = engine.time.now()
+        return try engine.core.withLock { c in try c.ledger.tryAcquire(cost, for: key, parent: parent, at: t) }
     }
 
-    /// Reserves `cost` on the key (and parent) now, for a caller that schedules its own work.
+    /// Reserves `cost` on the key (and parent) now, for a caller that schedules its own work
+    /// (no task waits; see the type's notes on mixing this with waiters).
     public func reserve(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> KeyedReservation<Key> {
-        let t = time.now()
-        return try state.withLock { s in try s.reserve(cost, for: key, parent: parent, at: t) }
+        let t = engine.time.now()
+        return try engine.core.withLock { c in try c.ledger.reserve(cost, for: key, parent: parent, at: t) }
     }
 
-    /// Gives a reservation back (see ``KeyedBucketState/cancel(_:at:)``).
+    /// Gives a reservation from ``reserve(_:for:parent:)`` back (see ``KeyedBucketState/cancel(_:at:)``).
     @discardableResult
     public func cancel(_ reservation: inout KeyedReservation<Key>) -> Double {
-        let t = time.now()
+        let t = engine.time.now()
         var r = reservation
-        let back = state.withLock { s in s.cancel(&r, at: t) }
+        let back = engine.core.withLock { c in c.ledger.cancel(&r, at: t) }
         reservation = r
         return back
     }
 
-    /// Waits until the key's bucket (and the parent's) admit `cost`, FIFO per key.
+    /// Waits until the key's bucket (and the parent's) admit `cost`, first come, first served.
     ///
     /// - Parameter timeout: when given, fails at once with
     ///   ``BucketError/deadlineExceeded(wouldAdmitAfter:allowed:)``, taking nothing, if the
     ///   admission would come later than that.
-    /// - Returns: the ``Admission`` (times since this limiter was made).
-    /// - Throws: ``BucketError`` for bad parameters; `CancellationError` if cancelled while waiting.
+    /// - Returns: the ``Admission`` (times since this limiter was made). A caller whose work
+    ///   then fails without using the tokens gives them back with ``refund(_:for:parent:)``.
+    /// - Throws: ``BucketError`` for bad parameters or a cost above a capacity;
+    ///   `CancellationError` if cancelled while waiting (its tokens given back).
     @discardableResult
     public func acquire(_ cost: Double = 1, for key: Key, parent: Key? = nil, timeout: Duration? = nil) async throws -> Admission {
-        try Task.checkCancellation()
-        if let timeout, timeout < .zero {
-            throw BucketError.invalidParameter(name: "timeout", value: Double(TimeSource.nanoseconds(timeout)) / 1e9, requirement: ">= 0 seconds")
-        }
-        let t = time.now()
-        var reservation = try state.withLock { s throws -> KeyedReservation<Key> in
-            if let timeout {
-                let admit = try s.admissionTime(for: cost, key: key, parent: parent, at: t)
-                let allowed = TimeSource.nanoseconds(timeout)
-                if admit - t > allowed {
-                    throw BucketError.deadlineExceeded(wouldAdmitAfter: .nanoseconds(admit - t), allowed: timeout)
-                }
-            }
-            return try s.reserve(cost, for: key, parent: parent, at: t)
-        }
-        if reservation.admitAt > reservation.requestedAt {
-            do {
-                try await time.sleepUntil(reservation.admitAt)
-            } catch {
-                cancel(&reservation)
-                throw CancellationError()
-            }
-        }
-        return Admission(cost: cost, requestedAt: .nanoseconds(reservation.requestedAt),
-                         admittedAt: .nanoseconds(reservation.admitAt),
-                         resumedAt: .nanoseconds(Swift.max(time.now(), reservation.admitAt)))
+        if let timeout { try TimeSource.checkTimeout(timeout) }
+        let units = try TokenUnits.validated(cost)
+        let deadline = timeout.map { engine.time.now() + TimeSource.nanoseconds($0) }
+        let (r, requested) = try await engine.acquire(KeyedClaim(key: key, parent: parent, units: units),
+                                                      in: KeyedCore<Key>.domain(key, parent), deadline: deadline)
+        return Admission(cost: cost, requestedAt: .nanoseconds(requested), admittedAt: .nanoseconds(r.admitAt),
+                         resumedAt: .nanoseconds(Swift.max(engine.time.now(), r.admitAt)))
     }
 
-    /// Refunds `tokens` to the key (and parent) now: a request used less than it took.
+    /// Gives `tokens` back to the key (and parent) now, capped at capacity: a request used
+    /// less than it took, or failed before using it. Waiters there move up.
+    /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` unless finite and >= 0,
+    ///   or for a parent without a parent configuration.
     public func refund(_ tokens: Double, for key: Key, parent: Key? = nil) throws {
-        let t = time.now()
-        try state.withLock { s in try s.refund(tokens, for: key, parent: parent, at: t) }
+        try engine.replan(KeyedCore<Key>.domains(key, parent)) { s, t in
+            try s.refund(tokens, for: key, parent: parent, at: t)
+        }
     }
 
     /// Charges `tokens` to the key (and parent) now, even into debt: a request used more.
+    /// Waiters there are re-planned behind the debt.
     public func charge(_ tokens: Double, for key: Key, parent: Key? = nil) throws {
-        let t = time.now()
-        try state.withLock { s in try s.charge(tokens, for: key, parent: parent, at: t) }
+        try engine.replan(KeyedCore<Key>.domains(key, parent)) { s, t in
+            try s.charge(tokens, for: key, parent: parent, at: t)
+        }
     }
 
     // MARK: Configuration
 
-    public var defaultConfiguration: BucketConfiguration { state.withLock { $0.defaultConfiguration } }
+    public var defaultConfiguration: BucketConfiguration { engine.core.withLock { $0.ledger.defaultConfiguration } }
 
-    /// See ``KeyedBucketState/setDefaultConfiguration(_:at:)``.
+    /// Changes every key without an override (see ``KeyedBucketState/setDefaultConfiguration(_:at:)``);
+    /// waiting tasks are re-planned at the new rates.
     public func setDefaultConfiguration(_ configuration: BucketConfiguration) {
-        let t = time.now()
-        state.withLock { $0.setDefaultConfiguration(configuration, at: t) }
+        engine.replan(nil) { s, t in s.setDefaultConfiguration(configuration, at: t) }
     }
 
-    /// See ``KeyedBucketState/setParentConfiguration(_:at:)``.
+    /// See ``KeyedBucketState/setParentConfiguration(_:at:)``; waiting tasks are re-planned.
     public func setParentConfiguration(_ configuration: BucketConfiguration?) {
-        let t = time.now()
-        state.withLock { $0.setParentConfiguration(configuration, at: t) }
+        engine.replan(nil) { s, t in s.setParentConfiguration(configuration, at: t) }
     }
 
-    /// See ``KeyedBucketState/setOverride(_:for:at:)``.
+    /// See ``KeyedBucketState/setOverride(_:for:at:)``; waiting tasks are re-planned.
     public func setOverride(_ configuration: BucketConfiguration?, for key: Key) {
-        let t = time.now()
-        state.withLock { $0.setOverride(configuration, for: key, at: t) }
+        engine.replan(nil) { s, t in s.setOverride(configuration, for: key, at: t) }
     }
 
-    /// See ``KeyedBucketState/setParentOverride(_:for:at:)``.
+    /// See ``KeyedBucketState/setParentOverride(_:for:at:)``; waiting tasks are re-planned.
     public func setParentOverride(_ configuration: BucketConfiguration?, for parent: Key) throws {
-        let t = time.now()
-        try state.withLock { try $0.setParentOverride(configuration, for: parent, at: t) }
+        try engine.replan(nil) { s, t in try s.setParentOverride(configuration, for: parent, at: t) }
     }
 
-    public func configuration(for key: Key) -> BucketConfiguration { state.withLock { $0.configuration(for: key) } }
+    public func configuration(for key: Key) -> BucketConfiguration { engine.core.withLock { $0.ledger.configuration(for: key) } }
 
     // MARK: Read-outs
 
-    /// Tokens the key's bucket holds now.
-    public func tokens(for key: Key) -> Double {
-        let t = time.now()
-        return state.withLock { $0.tokens(for: key, at: t) }
+    /// Tokens the key's bucket holds now (after settling the re-plan of cancelled waiters in
+    /// the queue the key waits in: its own, or `parent`'s).
+    public func tokens(for key: Key, parent: Key? = nil) -> Double {
+        engine.read(KeyedCore<Key>.domain(key, parent)) { _, s, t in s.tokens(for: key, at: t) }
     }
+
+    /// Tokens the parent's bucket holds now (nil when parents are not enabled).
+    public func parentTokens(for parent: Key) -> Double? {
+        engine.read(.parent(parent)) { _, s, t in s.parentTokens(for: parent, at: t) }
+    }
+
+    /// Tasks waiting in ``acquire(_:for:parent:timeout:)`` on `key` (with `parent`: in the
+    /// parent's queue, which also holds its other keys' waiters).
+    public func waiters(for key: Key, parent: Key? = nil) -> Int {
+        engine.read(KeyedCore<Key>.domain(key, parent)) { q, _, _ in q.count }
+    }
+
+    /// Tasks waiting in ``acquire(_:for:parent:timeout:)``, over every key.
+    public var waiting: Int { engine.core.withLock { c in c.queues.values.reduce(0) { $0 + $1.count } } }
 
     /// Keys whose state is held.
-    public var count: Int { state.withLock { $0.count } }
+    public var count: Int { engine.core.withLock { $0.ledger.count } }
 
-    /// Drops full, idle keys now (lossless). Runs on its own as keys are added; call it to
-    /// release memory after a burst of keys sooner.
+    /// Drops full, idle keys now (lossless; a key with waiters is never full). Runs on its own
+    /// as keys are added; call it to release memory after a burst of keys sooner.
     @discardableResult
     public func evictIdle() -> Int {
-        let t = time.now()
-        return state.withLock { $0.evictIdle(at: t) }
+        let t = engine.time.now()
+        return engine.core.withLock { $0.ledger.evictIdle(at: t) }
     }
 
-    /// A copy of the whole keyed state, for dashboards and tests.
-    public func snapshot() -> KeyedBucketState<Key> { state.withLock { $0 } }
+    /// A copy of the whole keyed state, for dashboards and tests (every queue's pending
+    /// re-plans settled first).
+    public func snapshot() -> KeyedBucketState<Key> { engine.readAll { s, _ in s } }
+}
+
+/// Where a keyed waiter queues: its key's own queue, or its parent's.
+@usableFromInline
+enum KeyedDomain<Key: Hashable & Sendable>: Hashable, Sendable {
+    case key(Key)
+    case parent(Key)
+}
+
+/// The inside of ``KeyedBuckets``: the keyed state and a wait queue per bucket with waiters.
+@usableFromInline
+struct KeyedCore<Key: Hashable & Sendable>: WaitingCore {
+    @usableFromInline var ledger: KeyedBucketState<Key>
+    var queues: [KeyedDomain<Key>: WaitQueue<KeyedBucketState<Key>>] = [:]
+    @usableFromInline var lastID: UInt64 = 0
+
+    @usableFromInline
+    init(ledger: KeyedBucketState<Key>) { self.ledger = ledger }
+
+    static func domain(_ key: Key, _ parent: Key?) -> KeyedDomain<Key> { parent.map { .parent($0) } ?? .key(key) }
+
+    /// The queues a change to `key` (and `parent`) can touch.
+    static func domains(_ key: Key, _ parent: Key?) -> [KeyedDomain<Key>] {
+        parent.map { [.parent($0), .key(key)] } ?? [.key(key)]
+    }
+
+    @usableFromInline mutating func withQueue<R>(_ domain: KeyedDomain<Key>,
+                               _ body: (inout WaitQueue<KeyedBucketState<Key>>, inout KeyedBucketState<Key>) throws -> R) rethrows -> R {
+        var q = queues.removeValue(forKey: domain) ?? WaitQueue()
+        defer { if !q.isIdle { queues[domain] = q } }
+        return try body(&q, &ledger)
+    }
+
+    @usableFromInline var domains: [KeyedDomain<Key>] { Array(queues.keys) }
 }

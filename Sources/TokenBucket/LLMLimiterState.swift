@@ -54,17 +54,37 @@ public struct LLMLimiterState: Sendable {
     /// of them admit it; later requests queue behind it (FIFO).
     /// - Throws: as ``tryAcquire(_:at:)``.
     public mutating func reserve(_ request: LLMRequest, at now: Nanoseconds) throws -> LLMReservation {
-        let costs = try validatedCosts(request)
-        let admit = costs.map { buckets[$0.0]!.admissionTime(units: $0.1, at: now) }.max() ?? now
+        reserve(request, costs: try validatedCosts(request), at: now, notBefore: .min)
+    }
+
+    /// ``reserve(_:at:)`` for costs already validated, admitted no earlier than `notBefore`.
+    mutating func reserve(_ request: LLMRequest, costs: [(LLMDimension, Int64)], at now: Nanoseconds,
+                          notBefore: Nanoseconds) -> LLMReservation {
+        let admit = admissionTime(costs: costs, at: now, notBefore: notBefore)
         var parts: [LLMDimension: Reservation] = [:]
         for (d, c) in costs { parts[d] = buckets[d]!.reserve(units: c, at: now, notBefore: admit) }
-        return LLMReservation(request: request, requestedAt: now, admitAt: admit, parts: parts)
+        return LLMReservation(request: request, requestedAt: Swift.max(now, timeFloor), admitAt: admit, parts: parts)
     }
 
     /// When ``reserve(_:at:)`` would admit `request` at `now`, without reserving.
     public func admissionTime(for request: LLMRequest, at now: Nanoseconds) throws -> Nanoseconds {
-        let costs = try validatedCosts(request)
-        return costs.map { buckets[$0.0]!.admissionTime(units: $0.1, at: now) }.max() ?? now
+        admissionTime(costs: try validatedCosts(request), at: now, notBefore: .min)
+    }
+
+    func admissionTime(costs: [(LLMDimension, Int64)], at now: Nanoseconds, notBefore: Nanoseconds) -> Nanoseconds {
+        var admit = Swift.max(now, notBefore)
+        for (d, c) in costs { admit = Swift.max(admit, buckets[d]!.admissionTime(units: c, at: now, notBefore: notBefore)) }
+        return admit
+    }
+
+    /// Rolls back a reservation exactly when it is the latest in every dimension it took from
+    /// (see ``BucketState/rollBackTail(_:)``); otherwise changes nothing and returns false.
+    mutating func rollBackTail(_ reservation: inout LLMReservation) -> Bool {
+        for (d, r) in reservation.parts {
+            guard let b = buckets[d], b.isTail(r) else { return false }
+        }
+        for d in Array(reservation.parts.keys) { _ = buckets[d]!.rollBackTail(&reservation.parts[d]!) }
+        return true
     }
 
     /// Gives a reservation back before its admission (per dimension as
@@ -114,6 +134,22 @@ public struct LLMLimiterState: Sendable {
         return adjustments
     }
 
+    /// Gives back the estimate of a reservation whose call failed: each token dimension its
+    /// estimate (capped at capacity), and the request dimensions (per minute, per day) their
+    /// 1 only when `includingRequest`.
+    /// - Returns: tokens given back per dimension.
+    @discardableResult
+    public mutating func refund(_ reservation: LLMReservation, includingRequest: Bool, at now: Nanoseconds) -> [LLMDimension: Double] {
+        var back: [LLMDimension: Double] = [:]
+        for d in limits.dimensions where includingRequest || (d != .requests && d != .requestsPerDay) {
+            let cost = reservation.request.cost(in: d)
+            guard cost > 0 else { continue }
+            try? buckets[d]!.refund(cost, at: now)
+            back[d] = cost
+        }
+        return back
+    }
+
     /// Changes the limits at `now`; each dimension keeps its level (capped), new dimensions
     /// start full, dropped ones are forgotten.
     public mutating func reconfigure(_ limits: LLMLimits, at now: Nanoseconds) {
@@ -140,7 +176,7 @@ public struct LLMLimiterState: Sendable {
 
     /// Costs per limited dimension in nano-tokens (dimensions where it costs 0 are skipped),
     /// each checked against that dimension's capacity.
-    private func validatedCosts(_ request: LLMRequest) throws -> [(LLMDimension, Int64)] {
+    func validatedCosts(_ request: LLMRequest) throws -> [(LLMDimension, Int64)] {
         var costs: [(LLMDimension, Int64)] = []
         for d in limits.dimensions {
             let cost = request.cost(in: d)

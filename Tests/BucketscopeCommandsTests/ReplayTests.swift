@@ -73,14 +73,14 @@ struct ReplayTests {
     }
 
     @Test(arguments: [
-        ("0,a,1\n2,a,x\n", "line 2: cost: expected a number, got \"x\""),
-        ("3,a,1\n2,a,1\n", "line 2: time goes backwards: 2 after 3"),
+        ("0,a,1\n2,a,x\n", "line 2: cost: expected a number of tokens, got \"x\""),
+        ("3,a,1\n2,a,1\n", "line 2: time_s: 2 is before the previous row's 3 (rows must be in time order)"),
         ("0,a\n", "line 1: expected 3 fields (time_s,key,cost), got 2"),
         ("0,a,1,2\n", "line 1: expected 3 fields (time_s,key,cost), got 4"),
         ("abc,a,1\n", "line 1: time_s: expected a number of seconds, got \"abc\""),
-        ("0,a,0\n", "line 1: cost must be > 0, got 0"),
-        ("0,a,-1\n", "line 1: cost must be > 0, got -1"),
-        ("-1,a,1\n", "line 1: time_s must be >= 0, got -1"),
+        ("0,a,0\n", "line 1: cost: must be > 0, got 0 (valid: 1e-9 to 1e12 tokens)"),
+        ("0,a,-1\n", "line 1: cost: must be > 0, got -1 (valid: 1e-9 to 1e12 tokens)"),
+        ("-1,a,1\n", "line 1: time_s: must be >= 0, got -1 (valid: 0 to 1e9 seconds)"),
         ("time_s,key,cost\ntime_s,key,cost\n", "line 2: time_s: expected a number of seconds, got \"time_s\""),
     ])
     func malformedInputNamesTheLine(input: String, message: String) throws {

@@ -9,7 +9,7 @@ import Testing
         #expect(try DurationText.parse(text) == nanoseconds)
     }
 
-    @Test(arguments: ["", "fast", "10x", "s", "-5s", "1e30h"])
+    @Test(arguments: ["", "fast", "10x", "s", "-5s", "1e30h", "inf", "nan", "1.2.3s", "5000000000h"])
     func rejects(text: String) {
         #expect(throws: FleetError.self) { try DurationText.parse(text) }
     }
@@ -18,5 +18,7 @@ import Testing
         #expect(DurationText.format(90_000_000_000) == "90s")
         #expect(DurationText.format(600_000_000_000) == "10m")
         #expect(DurationText.format(500_000_000) == "500ms")
+        #expect(DurationText.format(250_000) == "250us")
+        #expect(DurationText.format(7) == "7ns")
     }
 }

@@ -23,18 +23,18 @@ func bucketscope(_ args: [String]) throws -> (status: Int32, out: String, err: S
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: bucketscopeBinary.path)))
 struct RunCommandTests {
     @Test(arguments: [
-        (["--keying", "per-key"], "--keying must be one of shared, per-user, per-tenant, hierarchical"),
+        (["--keying", "per-key"], "the value 'per-key' is invalid for '--keying <keying>'. Please provide one of 'shared', 'per-user', 'per-tenant' or 'hierarchical'"),
         (["--duration", "5 parsecs"], "--duration"),
         (["--duration", "0s"], "--duration must be > 0"),
         (["--capacity", "-1"], "--capacity must be > 0"),
         (["--refill=-3"], "--refill must be > 0"),
-        (["extra"], "unexpected argument \"extra\""),
+        (["extra"], "unexpected argument 'extra'"),
         (["--capacity", "0"], "--capacity must be > 0"),
-        (["--refill", "lots"], "--refill must be a number"),
-        (["--seed", "abc"], "--seed must be a whole number"),
-        (["--format", "xml"], "--format must be one of table, json, csv"),
+        (["--refill", "lots"], "the value 'lots' is invalid for '--refill <tokens/s>'"),
+        (["--seed", "abc"], "the value 'abc' is invalid for '--seed <seed>'"),
+        (["--format", "xml"], "the value 'xml' is invalid for '--format <format>'. Please provide one of 'table', 'json' or 'csv'"),
         (["--scenario", "nope"], "unknown scenario \"nope\""),
-        (["--bogus"], "unknown option --bogus"),
+        (["--bogus"], "unknown option '--bogus'"),
     ])
     func badValuesExitWithStatus2(args: [String], message: String) throws {
         let r = try bucketscope(["run"] + args)

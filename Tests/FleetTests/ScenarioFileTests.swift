@@ -35,7 +35,7 @@ import Testing
 
     @Test func aBadValueInALaterClientTableNamesItsOwnLine() {
         let toml = header + "rate = 1\n\n[[clients]]\nname = \"b\"\nrate = -2\n"
-        #expect(error(toml) == "scenarios/x.toml:12: rate: must be > 0, got -2")
+        #expect(error(toml) == "scenarios/x.toml:12: rate: must be > 0, got -2 (valid: 1e-9 to 1e9 requests per second)")
     }
 
     @Test func anUnknownFieldIsAnError() {
@@ -49,7 +49,7 @@ import Testing
     @Test func badEnumsAndDurationsSayWhatIsAllowed() {
         #expect(error("keying = \"per-key\"\n") == "scenarios/x.toml:1: keying: expected one of shared, per-user, per-tenant, hierarchical, got \"per-key\"")
         #expect(error(header + "rate = 1\ndeadline = \"soon\"\n").hasPrefix("scenarios/x.toml:9: deadline: expected a duration"))
-        #expect(error("[limits]\ncapacity = 0\n") == "scenarios/x.toml:2: capacity: must be > 0, got 0")
+        #expect(error("[limits]\ncapacity = 0\n") == "scenarios/x.toml:2: capacity: must be > 0, got 0 (valid: 1e-9 to 1e9 tokens)")
     }
 
     @Test func aTOMLSyntaxErrorHasItsLine() {

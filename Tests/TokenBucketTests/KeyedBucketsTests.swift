@@ -191,5 +191,46 @@ struct KeyedBucketsTests {
             try await buckets.acquire(2, for: "a", timeout: .seconds(1))
         }
     }
-}
 
+    @Test("users under one tenant wait in the tenant's FIFO; a cancelled user's tokens move the other user up")
+    func usersUnderATenantShareOneQueue() async throws {
+        let clock = ManualClock()
+        let buckets = try KeyedBuckets<String>(capacity: 10, refillPerSecond: 0.01,
+                                               parent: BucketConfiguration(capacity: 4, refillPerSecond: 1), clock: clock)
+        try await buckets.acquire(4, for: "alice", parent: "acme")
+        let alice = Task { try await buckets.acquire(3, for: "alice", parent: "acme") }   // 3 s
+        await eventually("alice queued") { buckets.waiters(for: "alice", parent: "acme") == 1 }
+        let bob = Task { try await buckets.acquire(1, for: "bob", parent: "acme") }       // 4 s, behind alice
+        await eventually("bob queued") { buckets.waiters(for: "bob", parent: "acme") == 2 }
+        #expect(buckets.waiting == 2)
+        #expect(!(try buckets.tryAcquire(1, for: "carol", parent: "acme")))            // no queue jumping
+        alice.cancel()
+        await #expect(throws: CancellationError.self) { try await alice.value }
+        #expect(buckets.waiting == 1)                                                  // at once, re-plan pending or not
+        #expect(buckets.tokens(for: "alice", parent: "acme") == 6)                     // given back at once
+        clock.advance(by: .seconds(1))
+        #expect(try await bob.value.admittedAt == .seconds(1))                         // moved up from 4 s
+        // Alice's own bucket got its 3 tokens back too: only the first 4 were taken from it.
+        #expect(abs(buckets.tokens(for: "alice") - 6.01) < 1e-9)
+        #expect(buckets.parentTokens(for: "acme") == 0)
+    }
+
+    @Test("a key with waiters is never evicted; once served and refilled it is")
+    func waitingKeysAreNotEvicted() async throws {
+        let clock = ManualClock()
+        let buckets = try KeyedBuckets<String>(capacity: 1, refillPerSecond: 1, clock: clock)
+        try await buckets.acquire(1, for: "busy")
+        let waiter = Task { try await buckets.acquire(1, for: "busy") }
+        await eventually("queued") { buckets.waiters(for: "busy") == 1 }
+        // Many new keys force sweeps; the waiting key stays.
+        for i in 0..<5_000 { _ = try buckets.tryAcquire(1, for: "k\(i)") }
+        clock.advance(by: .seconds(1))
+        #expect(buckets.evictIdle() == 5_000)
+        #expect(buckets.count == 1)
+        #expect(try await waiter.value.admittedAt == .seconds(1))
+        #expect(buckets.snapshot().isFullAndIdle("busy", at: 1 * second) == false)
+        clock.advance(by: .seconds(1))
+        buckets.evictIdle()
+        #expect(buckets.count == 0)
+    }
+}

@@ -92,9 +92,13 @@ struct LLMLimiterTests {
         #expect(first.admitAt == 0)
         let task = Task { try await l.acquire(LLMRequest(promptTokens: 100, maxOutputTokens: 100)) }
         await clock.waitForSleepers(1)
-        try l.reconcile(first, inputTokens: 500, outputTokens: 100)       // 400 back
+        #expect(l.waiters == 1)
+        // Planned at 2 s (200 tokens at 100/s); 400 tokens back re-plan it: the request
+        // bucket (1/s) binds now, at 1 s.
+        try l.reconcile(first, inputTokens: 500, outputTokens: 100)
         clock.advance(by: .seconds(2))
-        #expect(try await task.value.admitAt == 2 * second)               // planned when it asked
+        #expect(try await task.value.admitAt == 1 * second)
+        #expect(try await l.acquire(LLMRequest(promptTokens: 1, maxOutputTokens: 1)).admitAt == 2 * second)
         await #expect(throws: BucketError.deadlineExceeded(wouldAdmitAfter: .seconds(1), allowed: .milliseconds(500))) {
             try await l.acquire(LLMRequest(promptTokens: 1, maxOutputTokens: 1), timeout: .milliseconds(500))
         }

@@ -36,19 +36,55 @@ struct ProviderPresetTests {
         }
     }
 
-    @Test func catalogueHasTheTableAndTheTutorialExamples() {
-        let names = ProviderPreset.all.map(\.name)
-        for name in ["OpenAI gpt-4o Tier 1", "OpenAI gpt-4o-mini Tier 1", "OpenAI gpt-4o Tier 2",
-                     "Anthropic Sonnet 4.x Tier 1", "Anthropic Haiku 4.5 Tier 1", "OpenRouter :free",
-                     "Azure OpenAI 10,000 TPM", "OpenAI Tier 2", "Anthropic Build 1", "OpenRouter Free"] {
-            #expect(names.contains(name), "\(name)")
+    @Test("one entry per limit set, each with a unique name and slug; the tutorial's names are aliases")
+    func catalogueHasOneEntryPerLimitSet() {
+        let all = ProviderPreset.all
+        #expect(all.map(\.slug) == ["openai-gpt-4o-tier1", "openai-gpt-4o-mini-tier1", "openai-gpt-4o-tier2",
+                                    "anthropic-sonnet-tier1", "anthropic-haiku-tier1", "openrouter-free", "azure-openai-30k"])
+        #expect(Set(all.map(\.name)).count == all.count)
+        #expect(Set(all.map(\.upstream)).count == all.count)     // no duplicated limits under two names
+        #expect(ProviderPreset.named("azure-openai-30k")?.upstream.tokensPerMinute == 30_000)
+        for (alias, slug) in [("OpenAI Tier 2", "openai-gpt-4o-tier2"), ("Anthropic Build 1", "anthropic-sonnet-tier1"),
+                              ("OpenRouter Free", "openrouter-free")] {
+            #expect(ProviderPreset.named(alias)?.slug == slug)
         }
-        #expect(Set(names).count == names.count)                 // names are unique keys
-        for p in ProviderPreset.tutorialExamples {
-            #expect(p.tutorial != nil)
+        #expect(ProviderPreset.tutorialExamples.count == 4)
+        for p in ProviderPreset.tutorialExamples where p.slug != "openai-gpt-4o-tier1" {
             #expect(p.tutorial?.published == nil)                 // not known to us: not invented
         }
+        #expect(ProviderPreset.named("OpenAI gpt-4o Tier 1")?.tutorial == ProviderPreset.tutorialRuleViolation)
         #expect(ProviderPreset.tutorialRuleViolation.derived == "500 RPM × 0.8 / 60 = 6.67/s")
+    }
+
+    @Test("a preset is found by its name or its slug, in any case", arguments: [
+        "OpenAI gpt-4o Tier 1", "openai gpt-4o tier 1", "openai-gpt-4o-tier1", "OPENAI-GPT-4O-TIER1", "openai-gpt-4o-tier-1",
+    ])
+    func lookup(_ name: String) throws {
+        #expect(try ProviderPreset(named: name).slug == "openai-gpt-4o-tier1")
+    }
+
+    @Test func unknownNamesAreRefusedWithTheList() {
+        #expect(ProviderPreset.named("openai-tier9") == nil)
+        #expect(throws: UnknownPreset(name: "openai-tier9")) { try ProviderPreset(named: "openai-tier9") }
+        #expect(UnknownPreset(name: "x").description.contains("azure-openai-30k"))
+    }
+
+    @Test("the budget split over keys follows the same rule: refill / keys, one second or one minute of it as burst")
+    func clientLimitsSplitOverKeys() throws {
+        let p = try ProviderPreset(named: "openai-gpt-4o-tier1")
+        #expect(try p.clientLimits(keys: 1) == p.limits)
+        #expect(try p.clientArithmetic(keys: 1) == p.arithmetic)
+        let five = try p.clientLimits(keys: 5)
+        #expect(five.requests?.refill == (try Rate(numerator: 4, denominator: 3)))        // 500 × 0.8 / 60 / 5
+        #expect(five.requests?.capacity == 4.0 / 3)
+        #expect(five.tokens?.refill == (try Rate(numerator: 80, denominator: 1)))         // 30,000 × 0.8 / 60 / 5
+        #expect(five.tokens?.capacity == 4_800)
+        #expect(try p.clientArithmetic(keys: 5)[0] == "requests: 500 RPM × 0.8 / 60 / 5 = 1.33/s; capacity max(1, 1 s of refill) = 1.33")
+        // Below one request per second per key, the burst is one request.
+        #expect(try ProviderPreset(named: "anthropic-sonnet-tier1").clientLimits(keys: 5).requests?.capacity == 1)
+        let daily = try #require(try ProviderPreset(named: "openrouter-free").clientLimits(keys: 5).requestsPerDay)
+        #expect(daily.capacity == 2)                                                       // 50 × 0.2 / 5
+        #expect(throws: BucketError.invalidParameter(name: "keys", value: 0, requirement: ">= 1")) { try p.clientLimits(keys: 0) }
     }
 
     @Test func anthropicHasSeparateInputAndOutputBuckets() throws {

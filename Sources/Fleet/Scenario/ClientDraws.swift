@@ -11,19 +11,26 @@ extension Arrival {
     func next(after t: Int64, phase: Int64, rng: inout Xoshiro256) -> Int64? {
         switch self {
         case .steady(let rate):
-            return t + Swift.max(1, Int64((1e9 / rate).rounded()))
+            return CheckedTime.adding(t, Swift.max(1, CheckedTime.nanoseconds(fromNanos: 1e9 / rate)))
         case .poisson(let rate):
-            return t + Swift.max(1, Int64(rng.exponential(rate: rate) * 1e9))
+            return CheckedTime.adding(t, Swift.max(1, CheckedTime.nanoseconds(seconds: rng.exponential(rate: rate))))
         case let .onOff(rate, on, off):
             let cycle = on + off
             var from = t
+            // The scenario's bounds (on ≥ 1 µs, rate × on ≥ 0.001) keep the periods stepped
+            // through per request below about 1,000 on average; a million in a row without a
+            // request has probability below e^-1000, and ends the client's arrivals rather than
+            // hanging the run.
+            var periods = 0
             while true {
+                periods += 1
+                guard from < CheckedTime.never, periods <= 1_000_000 else { return CheckedTime.never }
                 let pos = (from + phase) % cycle
                 if pos >= on {   // in the off part: jump to the next on start
                     from += cycle - pos
                     continue
                 }
-                let next = from + Swift.max(1, Int64(rng.exponential(rate: rate) * 1e9))
+                let next = CheckedTime.adding(from, Swift.max(1, CheckedTime.nanoseconds(seconds: rng.exponential(rate: rate))))
                 let onEnd = from + (on - pos)
                 if next < onEnd { return next }
                 from = onEnd   // memoryless: restart the draw at the next on period
@@ -46,7 +53,7 @@ extension Arrival {
                 guard to > 0 else { return nil }   // ramped down to silence
                 x = T + (target - atEnd) / to
             }
-            return Swift.max(t + 1, Int64((x * 1e9).rounded(.up)))
+            return Swift.max(t + 1, CheckedTime.nanoseconds(fromNanos: (x * 1e9).rounded(.up)))
         case .closedLoop:
             return nil
         }
@@ -59,7 +66,7 @@ extension Arrival {
         case .closedLoop:
             return nil
         case .steady(let rate):
-            return now + Int64(rng.nextUnit() * (1e9 / rate))
+            return CheckedTime.adding(now, CheckedTime.nanoseconds(fromNanos: (rng.nextUnit() * (1e9 / rate)).rounded(.down)))
         case let .onOff(_, on, off):
             phase = Int64(rng.nextUnit() * Double(on + off))
             return next(after: now, phase: phase, rng: &rng)
@@ -92,7 +99,11 @@ extension CostModel {
         case .request:
             return RequestCost(units: TokenUnits.perToken, prompt: 1, completion: 0)
         case .fixed(let x):
-            return RequestCost(units: TokenUnits.units(x), prompt: Int32(clamping: Int64(x.rounded(.up))), completion: 0)
+            // A cost above every capacity is refused at the client bucket, so neither saturation
+            // changes an answer (see `CheckedTime.costUnits`).
+            let units = CheckedTime.costUnits(x)
+            return RequestCost(units: units, prompt: Int32(clamping: (units + TokenUnits.perToken - 1) / TokenUnits.perToken),
+                               completion: 0)
         case .llm(let p):
             let prompt = Int32(Swift.min(1_000_000, Swift.max(1, rng.lognormal(mu: p.promptMu, sigma: p.promptSigma).rounded())))
             let completion = Int32(Swift.min(1_000_000, Swift.max(1, rng.lognormal(mu: p.completionMu, sigma: p.completionSigma).rounded())))

@@ -45,12 +45,22 @@ public enum DurationText {
         return Nanoseconds(ns.rounded())
     }
 
+    /// `ns` rounded down to its largest whole unit (`222h`, `14m`, `3s`, `20ms`), for messages.
+    public static func approximate(_ ns: Nanoseconds) -> String {
+        for (unit, name) in [(Nanoseconds(3_600_000_000_000), "h"), (60_000_000_000, "m"), (1_000_000_000, "s"), (1_000_000, "ms")]
+        where ns >= unit {
+            return "\(ns / unit)\(name)"
+        }
+        return "\(ns)ns"
+    }
+
     /// `90s`, `1.5s`, `500ms`, `10m`, `1h` — the shortest exact form.
     public static func format(_ ns: Nanoseconds) -> String {
         if ns % 3_600_000_000_000 == 0, ns > 0 { return "\(ns / 3_600_000_000_000)h" }
         if ns % 60_000_000_000 == 0, ns > 0 { return "\(ns / 60_000_000_000)m" }
         if ns % 1_000_000_000 == 0 { return "\(ns / 1_000_000_000)s" }
         if ns % 1_000_000 == 0 { return "\(ns / 1_000_000)ms" }
+        if ns % 1_000 == 0 { return "\(ns / 1_000)us" }
         return "\(ns)ns"
     }
 }

@@ -30,6 +30,11 @@ extension Scenario {
 
     /// Parses scenario TOML; `file` names the source in errors.
     public static func parse(toml text: String, file: String = "<scenario>") throws -> Scenario {
+        // toml++ (inside TOMLKit) asserts, and so aborts the process, on some malformed input:
+        // refuse that input first, naming the line.
+        if let refusal = TOMLShield.refusal(text) {
+            throw ScenarioError(file: file, line: refusal.line, field: "", message: refusal.message)
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -41,7 +46,7 @@ extension Scenario {
         let name = try r.string("name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let description = try r.string("description") ?? ""
         let keying = try r.enumValue("keying", Keying.self) ?? .perUser
-        let duration = try r.duration("duration", positive: true) ?? 60_000_000_000
+        let duration = try r.duration("duration", InputLimits.runDuration) ?? 60_000_000_000
 
         // [limits] and its sub-tables.
         let lr = try r.table("limits")
@@ -68,14 +73,14 @@ extension Scenario {
                 }
                 l = preset
             }
-            l.requestsPerMinute = try ur.number("rpm", positive: true) ?? l.requestsPerMinute
-            l.tokensPerMinute = try ur.number("tpm", positive: true) ?? l.tokensPerMinute
-            l.inputTokensPerMinute = try ur.number("input_tpm", positive: true) ?? l.inputTokensPerMinute
-            l.outputTokensPerMinute = try ur.number("output_tpm", positive: true) ?? l.outputTokensPerMinute
+            l.requestsPerMinute = try ur.number("rpm", InputLimits.perMinute) ?? l.requestsPerMinute
+            l.tokensPerMinute = try ur.number("tpm", InputLimits.perMinute) ?? l.tokensPerMinute
+            l.inputTokensPerMinute = try ur.number("input_tpm", InputLimits.perMinute) ?? l.inputTokensPerMinute
+            l.outputTokensPerMinute = try ur.number("output_tpm", InputLimits.perMinute) ?? l.outputTokensPerMinute
             l.burstPerSecond = try ur.bool("burst_per_second") ?? l.burstPerSecond
             upstream.limits = l
-            upstream.ttft = try ur.range("ttft", positive: false) ?? upstream.ttft
-            upstream.tokensPerSecond = try ur.range("tokens_per_s", positive: true) ?? upstream.tokensPerSecond
+            upstream.ttft = try ur.range("ttft", InputLimits.ttft) ?? upstream.ttft
+            upstream.tokensPerSecond = try ur.range("tokens_per_s", InputLimits.tokensPerSecond) ?? upstream.tokensPerSecond
             try ur.finish()
         }
 
@@ -84,10 +89,10 @@ extension Scenario {
         if let tr = try r.table("tuning") {
             var t = TuningSpec()
             let enabled = try tr.bool("enabled") ?? true
-            t.window = try tr.duration("window", positive: true) ?? t.window
-            t.threshold = try tr.number("threshold", min: 0, max: 1) ?? t.threshold
-            t.cut = try tr.number("cut", min: 0, max: 1, exclusive: true) ?? t.cut
-            if let up = try tr.number("raise", min: 0, max: 10) { t.raise = up == 0 ? nil : up }
+            t.window = try tr.duration("window", InputLimits.tuningWindow) ?? t.window
+            t.threshold = try tr.number("threshold", InputLimits.threshold) ?? t.threshold
+            t.cut = try tr.number("cut", InputLimits.cut) ?? t.cut
+            if let up = try tr.number("raise", InputLimits.raise) { t.raise = up == 0 ? nil : up }
             try tr.finish()
             tuning = enabled ? t : nil
         }
@@ -102,26 +107,31 @@ extension Scenario {
             guard let cname = try cr.string("name") else { throw cr.missing("name") }
             let group = try cr.string("group") ?? cname
             let tenant = try cr.string("tenant")
-            let count = try cr.int("count", min: 1) ?? 1
+            let count = try cr.int("count", InputLimits.clientCount) ?? 1
             let kind = try cr.string("arrival") ?? "poisson"
             let arrival: Arrival
             switch kind {
             case "steady", "poisson":
-                guard let rate = try cr.number("rate", positive: true) else { throw cr.missing("rate") }
+                guard let rate = try cr.number("rate", InputLimits.clientRate) else { throw cr.missing("rate") }
                 arrival = kind == "steady" ? .steady(rate: rate) : .poisson(rate: rate)
             case "on-off":
-                guard let rate = try cr.number("rate", positive: true) else { throw cr.missing("rate") }
-                guard let on = try cr.duration("on", positive: true) else { throw cr.missing("on") }
-                let off = try cr.duration("off", positive: false) ?? 0
+                guard let rate = try cr.number("rate", InputLimits.clientRate) else { throw cr.missing("rate") }
+                guard let on = try cr.duration("on", InputLimits.onPeriod) else { throw cr.missing("on") }
+                let off = try cr.duration("off", InputLimits.anyDuration) ?? 0
+                let perPeriod = rate * Double(on) / 1e9
+                if perPeriod < InputLimits.minimumRequestsPerOnPeriod {
+                    throw cr.error("on", "rate × on is \(NumberText.format(perPeriod)) requests per on period, must be at least "
+                                   + "\(NumberText.format(InputLimits.minimumRequestsPerOnPeriod)) (raise rate or on)")
+                }
                 arrival = .onOff(rate: rate, on: on, off: off)
             case "closed-loop":
-                let n = try cr.int("concurrency", min: 1) ?? 1
-                let think = try cr.duration("think", positive: false) ?? 0
+                let n = try cr.int("concurrency", InputLimits.concurrency) ?? 1
+                let think = try cr.duration("think", InputLimits.anyDuration) ?? 0
                 arrival = .closedLoop(concurrency: n, think: think)
             case "ramp":
-                let from = try cr.number("from", min: 0) ?? 0
-                guard let to = try cr.number("to", min: 0) else { throw cr.missing("to") }
-                guard let over = try cr.duration("over", positive: true) else { throw cr.missing("over") }
+                let from = try cr.number("from", InputLimits.rampRate) ?? 0
+                guard let to = try cr.number("to", InputLimits.rampRate) else { throw cr.missing("to") }
+                guard let over = try cr.duration("over", InputLimits.positiveDuration) else { throw cr.missing("over") }
                 if from + to <= 0 { throw cr.error("to", "a ramp from 0 to 0 sends nothing") }
                 arrival = .ramp(from: from, to: to, over: over)
             default:
@@ -134,7 +144,7 @@ extension Scenario {
             case .some(.string("conversation")): cost = .llm(.conversation)
             case .some(.string("code")): cost = .llm(.code)
             case .some(.number(let x)):
-                guard x > 0 else { throw cr.error("cost", "must be > 0, got \(fmt(x))") }
+                if let problem = InputLimits.cost.violation(x) { throw cr.error("cost", problem) }
                 cost = .fixed(x)
             case .some(let other):
                 throw cr.error("cost", "expected \"request\", \"conversation\", \"code\" or a number of tokens, got \(other)")
@@ -144,17 +154,17 @@ extension Scenario {
             switch retryKind {
             case "none": retry = .none
             case "fixed":
-                retry = .fixed(delay: try cr.duration("retry_delay", positive: false) ?? 1_000_000_000,
-                               maxRetries: try cr.int("retries", min: 0) ?? 2)
+                retry = .fixed(delay: try cr.duration("retry_delay", InputLimits.anyDuration) ?? 1_000_000_000,
+                               maxRetries: try cr.int("retries", InputLimits.retries) ?? 2)
             case "sdk", "exponential":
-                retry = .exponential(maxRetries: try cr.int("retries", min: 0) ?? 2,
-                                     base: try cr.duration("backoff_base", positive: true) ?? 500_000_000,
-                                     cap: try cr.duration("backoff_cap", positive: true) ?? 8_000_000_000,
+                retry = .exponential(maxRetries: try cr.int("retries", InputLimits.retries) ?? 2,
+                                     base: try cr.duration("backoff_base", InputLimits.positiveDuration) ?? 500_000_000,
+                                     cap: try cr.duration("backoff_cap", InputLimits.positiveDuration) ?? 8_000_000_000,
                                      honourRetryAfter: try cr.bool("honour_retry_after") ?? true)
             default:
                 throw cr.error("retry", "expected one of none, fixed, sdk, got \"\(retryKind)\"")
             }
-            let deadline = try cr.duration("deadline", positive: true)
+            let deadline = try cr.duration("deadline", InputLimits.positiveDuration)
             let noisy = try cr.bool("noisy") ?? false
             try cr.finish()
             clients.append(ClientSpec(name: cname, group: group, tenant: tenant, count: count, arrival: arrival, cost: cost,
@@ -163,6 +173,12 @@ extension Scenario {
         try r.finish()
         let s = Scenario(name: name, description: description, keying: keying, duration: duration, limits: limits,
                          clients: clients, upstream: upstream, tuning: tuning)
+        do {
+            try s.checkTotals()
+        } catch {
+            throw error.client.map { clientReaders[$0].error(error.field, error.message) }
+                ?? ScenarioError(file: file, line: nil, field: error.field, message: error.message)
+        }
         do {
             try SimCore.validate(s)
         } catch let e as FleetError {
@@ -185,6 +201,17 @@ struct SourceMap {
     init(text: String, file: String) {
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         self.file = file
+    }
+
+    /// 1-based line of the first `[name]` or `[[name]]` header.
+    func headerLine(_ name: String) -> Int? {
+        for (n, raw) in lines.enumerated() {
+            let l = raw.trimmingCharacters(in: .whitespaces)
+            guard l.hasPrefix("[") else { continue }
+            let inner = l.drop { $0 == "[" }.prefix { $0 != "]" }.trimmingCharacters(in: .whitespaces)
+            if inner == name || inner == "\"\(name)\"" { return n + 1 }
+        }
+        return nil
     }
 
     /// 1-based line of `key` in `section` (the `index`-th table of an array of tables), or of the
@@ -225,7 +252,7 @@ enum ScalarValue: CustomStringConvertible {
     case number(Double), string(String), bool(Bool), other(String)
     var description: String {
         switch self {
-        case .number(let x): return fmt(x)
+        case .number(let x): return NumberText.format(x)
         case .string(let s): return "\"\(s)\""
         case .bool(let b): return String(b)
         case .other(let s): return s
@@ -246,7 +273,9 @@ final class TableReader {
     }
 
     func error(_ key: String, _ message: String) -> ScenarioError {
-        ScenarioError(file: map.file, line: map.line(section: section, index: index, key: key), field: key, message: message)
+        let line = map.line(section: section, index: index, key: key)
+            ?? map.headerLine(section.isEmpty ? key : section + "." + key)
+        return ScenarioError(file: map.file, line: line, field: key, message: message)
     }
 
     func missing(_ key: String) -> ScenarioError {
@@ -269,19 +298,21 @@ final class TableReader {
         }
     }
 
-    func number(_ key: String, positive: Bool = false, min: Double? = nil, max: Double? = nil, exclusive: Bool = false) throws -> Double? {
+    /// A number in `valid` (its message names the range).
+    func number(_ key: String, _ valid: ValidRange) throws -> Double? {
         guard let v = try value(key) else { return nil }
-        guard case .number(let x) = v, x.isFinite else { throw error(key, "expected a number, got \(v)") }
-        if positive, x <= 0 { throw error(key, "must be > 0, got \(fmt(x))") }
-        if let lo = min, exclusive ? x <= lo : x < lo { throw error(key, "must be \(exclusive ? ">" : ">=") \(fmt(lo)), got \(fmt(x))") }
-        if let hi = max, exclusive ? x >= hi : x > hi { throw error(key, "must be \(exclusive ? "<" : "<=") \(fmt(hi)), got \(fmt(x))") }
+        guard case .number(let x) = v else { throw error(key, "expected a number, got \(v)") }
+        if let problem = valid.violation(x) { throw error(key, problem) }
         return x
     }
 
-    func int(_ key: String, min: Int) throws -> Int? {
+    /// A whole number in `valid`.
+    func int(_ key: String, _ valid: ValidCount) throws -> Int? {
         guard let v = try value(key) else { return nil }
-        guard case .number(let x) = v, x == x.rounded(), abs(x) < 1e12 else { throw error(key, "expected a whole number, got \(v)") }
-        guard Int(x) >= min else { throw error(key, "must be >= \(min), got \(Int(x))") }
+        guard case .number(let x) = v, x == x.rounded(), abs(x) < 1e15 else {
+            throw error(key, "expected a whole number, got \(v) (valid: \(valid))")
+        }
+        if let problem = valid.violation(Int(x)) { throw error(key, problem) }
         return Int(x)
     }
 
@@ -305,35 +336,37 @@ final class TableReader {
         return e
     }
 
-    /// A duration: a string such as "90s" or "500ms", or a number of seconds.
-    func duration(_ key: String, positive: Bool) throws -> Nanoseconds? {
+    /// A duration in `valid`: a string such as "90s" or "500ms", or a number of seconds.
+    func duration(_ key: String, _ valid: ValidDuration) throws -> Nanoseconds? {
         guard let v = try value(key) else { return nil }
         let ns: Nanoseconds
         switch v {
         case .number(let x):
-            guard x.isFinite, x >= 0, x < 9e9 else { throw error(key, "expected a duration, got \(v)") }
+            // Checked in seconds first, so no conversion can trap.
+            let seconds = ValidRange(Double(valid.lower) / 1e9, Double(valid.upper) / 1e9, unit: "seconds")
+            if let problem = seconds.violation(x) { throw error(key, problem) }
             ns = Nanoseconds((x * 1e9).rounded())
         case .string(let s):
-            do { ns = try DurationText.parse(s) } catch let e as FleetError { throw error(key, e.description) }
+            do { ns = try DurationText.parse(s) } catch let e as FleetError { throw error(key, "\(e.description) (valid: \(valid))") }
         default:
             throw error(key, "expected a duration such as \"90s\", got \(v)")
         }
-        if positive, ns <= 0 { throw error(key, "must be > 0") }
+        if let problem = valid.violation(ns) { throw error(key, problem) }
         return ns
     }
 
-    /// `[lo, hi]`, or one number for both.
-    func range(_ key: String, positive: Bool) throws -> ClosedRange<Double>? {
+    /// `[lo, hi]`, or one number for both, each in `valid`.
+    func range(_ key: String, _ valid: ValidRange) throws -> ClosedRange<Double>? {
         seen.insert(key)
         guard let v = table[key] else { return nil }
         if let arr = v.array {
             let xs = arr.compactMap { $0.double ?? $0.int.map(Double.init) }
             guard xs.count == 2, arr.count == 2 else { throw error(key, "expected [low, high], two numbers") }
-            guard xs[0] <= xs[1] else { throw error(key, "low \(fmt(xs[0])) is above high \(fmt(xs[1]))") }
-            if positive ? xs[0] <= 0 : xs[0] < 0 { throw error(key, "must be \(positive ? ">" : ">=") 0, got \(fmt(xs[0]))") }
+            for x in xs { if let problem = valid.violation(x) { throw error(key, problem) } }
+            guard xs[0] <= xs[1] else { throw error(key, "low \(NumberText.format(xs[0])) is above high \(NumberText.format(xs[1]))") }
             return xs[0]...xs[1]
         }
-        guard let x = try number(key, positive: positive, min: 0) else { return nil }
+        guard let x = try number(key, valid) else { return nil }
         return x...x
     }
 
@@ -358,8 +391,8 @@ final class TableReader {
 
     /// `capacity` and `refill` of a bucket table.
     func bucket(default d: BucketSpec) throws -> BucketSpec {
-        BucketSpec(capacity: try number("capacity", positive: true) ?? d.capacity,
-                   refillPerSecond: try number("refill", positive: true) ?? d.refillPerSecond)
+        BucketSpec(capacity: try number("capacity", InputLimits.capacity) ?? d.capacity,
+                   refillPerSecond: try number("refill", InputLimits.refill) ?? d.refillPerSecond)
     }
 
     func bucketAndFinish(default d: BucketSpec) throws -> BucketSpec {
@@ -371,6 +404,9 @@ final class TableReader {
     /// Rejects fields this reader never asked for (usually a typo).
     func finish() throws {
         for k in table.keys.sorted() where !seen.contains(k) {
+            if let t = table[k], t.table != nil || (t.array?.first?.table != nil) {
+                throw error(k, "unknown table (see docs/scenario-format.md)")
+            }
             throw error(k, "unknown field")
         }
     }

@@ -1,0 +1,220 @@
+import Synchronization
+
+/// The lock-protected inside of an async limiter: its exact state (the ledger) and its wait
+/// queues, one per domain (a single one for ``Bucket`` and ``LLMLimiter``; one per key, or per
+/// parent key, with waiters for ``KeyedBuckets``).
+@usableFromInline
+protocol WaitingCore: Sendable {
+    associatedtype Ledger: WaitLedger
+    associatedtype Domain: Hashable & Sendable
+
+    var ledger: Ledger { get set }
+    /// Waiter ids, handed out in arrival order across every queue.
+    var lastID: UInt64 { get set }
+    /// Runs `body` on the domain's queue (empty if it has none) and the ledger; drops the
+    /// queue again if it is left idle.
+    mutating func withQueue<R>(_ domain: Domain, _ body: (inout WaitQueue<Ledger>, inout Ledger) throws -> R) rethrows -> R
+    /// The domains that have a queue now.
+    var domains: [Domain] { get }
+}
+
+/// The one waiting engine of ``Bucket``, ``KeyedBuckets`` and ``LLMLimiter``: suspends tasks in
+/// FIFO queues (``WaitQueue``), one timer task per queue that sleeps until the head's admission
+/// instant, exact give-back on cancellation anywhere in a queue, deadlines decided at once, and
+/// re-planning on every change of the state.
+@usableFromInline
+final class WaitEngine<Core: WaitingCore>: Sendable {
+    @usableFromInline let core: Mutex<Core>
+    @usableFromInline let time: TimeSource
+    private let timerGenerations = Atomic<UInt64>(0)
+
+    init(_ core: Core, time: TimeSource) {
+        self.core = Mutex(core)
+        self.time = time
+    }
+
+    // MARK: Waiting
+
+    /// Takes `claim` in `domain`, waiting in FIFO order if need be.
+    ///
+    /// - Returns: the reservation and the instant `acquire` was called.
+    /// - Throws: the ledger's refusal or ``BucketError/deadlineExceeded(wouldAdmitAfter:allowed:)``
+    ///   at once, taking nothing; `CancellationError` when cancelled (its tokens given back).
+    func acquire(_ claim: Core.Ledger.Claim, in domain: Core.Domain, deadline: Nanoseconds?) async throws
+        -> (hold: Core.Ledger.Hold, requestedAt: Nanoseconds) {
+        try Task.checkCancellation()
+        let requested = time.now()
+        // Fast path: nobody waiting and the tokens are there; no suspension.
+        let (immediate, due, units) = core.withLock { c in
+            c.withQueue(domain) { q, ledger in
+                var effects = Effects<Core.Ledger.Hold>()
+                let decision = q.takeNow(claim, at: requested, deadline: deadline, ledger: &ledger, effects: &effects)
+                arm(domain, &q, ledger)
+                return (decision, effects, ledger.units(claim))
+            }
+        }
+        due.resumeAll()
+        switch immediate {
+        case .taken(let hold): return (hold, requested)
+        case .refused(let error): throw error
+        case .wait: break
+        }
+        let ticket = WaiterTicket()
+        let hold = try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Core.Ledger.Hold, any Error>) in
+                let t = time.now()
+                let effects = core.withLock { c in
+                    c.lastID += 1
+                    let id = c.lastID
+                    ticket.id.store(id, ordering: .relaxed)
+                    // Read under the lock, after the ticket is set: a cancellation handler that
+                    // ran before saw no ticket, and then the flag is already set here.
+                    let cancelled = Task.isCancelled
+                    return c.withQueue(domain) { q, ledger in
+                        var effects = Effects<Core.Ledger.Hold>()
+                        q.enqueue(QueuedWaiter(id: id, claim: claim, units: units, requestedAt: requested,
+                                               deadline: deadline, continuation: continuation),
+                                  at: t, cancelled: cancelled, ledger: &ledger, effects: &effects)
+                        arm(domain, &q, ledger)
+                        return effects
+                    }
+                }
+                effects.resumeAll()
+            }
+        } onCancel: {
+            let t = time.now()
+            let effects = core.withLock { c in
+                c.withQueue(domain) { q, ledger in
+                    var effects = Effects<Core.Ledger.Hold>()
+                    q.cancel(id: ticket.id.load(ordering: .relaxed), at: t, ledger: &ledger, effects: &effects)
+                    arm(domain, &q, ledger)
+                    return effects
+                }
+            }
+            effects.resumeAll()
+        }
+        return (hold, requested)
+    }
+
+    // MARK: Changing the state
+
+    /// Unwinds the waiters of `domains` (every domain when nil), applies `change` to the
+    /// ledger, and queues the waiters again in their arrival order, at the new state as of now.
+    /// Waiters that no longer fit (cost above a new capacity, admission past their deadline)
+    /// fail and give their tokens back.
+    func replan<R: Sendable>(_ domains: [Core.Domain]?, _ change: (inout Core.Ledger, Nanoseconds) throws -> R) rethrows -> R {
+        let t = time.now()
+        var effects = Effects<Core.Ledger.Hold>()
+        defer { effects.resumeAll() }
+        return try core.withLock { c in
+            var unwound: [(Core.Domain, QueuedWaiter<Core.Ledger>)] = []
+            var seen = Set<Core.Domain>()
+            for d in domains ?? c.domains where seen.insert(d).inserted {
+                c.withQueue(d) { q, ledger in
+                    for w in q.unwindAll(at: t, ledger: &ledger, effects: &effects) { unwound.append((d, w)) }
+                }
+            }
+            let result: R
+            let at = Swift.max(t, c.ledger.timeFloor)
+            do {
+                result = try change(&c.ledger, at)
+            } catch {
+                reappend(unwound, in: &c, at: t, effects: &effects)
+                throw error
+            }
+            reappend(unwound, in: &c, at: t, effects: &effects)
+            for d in seen { c.withQueue(d) { q, ledger in arm(d, &q, ledger) } }
+            return result
+        }
+    }
+
+    private func reappend(_ unwound: [(Core.Domain, QueuedWaiter<Core.Ledger>)], in c: inout Core, at t: Nanoseconds,
+                          effects: inout Effects<Core.Ledger.Hold>) {
+        // Queues are disjoint in the usual case; in arrival order across them otherwise.
+        let ordered = unwound.count > 1 && Set(unwound.map(\.0)).count > 1 ? unwound.sorted { $0.1.id < $1.1.id } : unwound
+        for (d, w) in ordered {
+            c.withQueue(d) { q, ledger in q.reappend([w], at: t, ledger: &ledger, effects: &effects) }
+        }
+    }
+
+    /// Runs `body` on the ledger after settling the domain's due waiters and pending re-plan.
+    func read<R: Sendable>(_ domain: Core.Domain, _ body: (WaitQueue<Core.Ledger>, Core.Ledger, Nanoseconds) -> R) -> R {
+        let t = time.now()
+        var effects = Effects<Core.Ledger.Hold>()
+        defer { effects.resumeAll() }
+        return core.withLock { c in
+            c.withQueue(domain) { q, ledger in
+                let now = Swift.max(t, ledger.timeFloor)
+                q.popDue(at: now, ledger: &ledger, effects: &effects)
+                arm(domain, &q, ledger)
+                return body(q, ledger, now)
+            }
+        }
+    }
+
+    /// Settles every queue's due waiters and pending re-plans, then runs `body` on the ledger.
+    func readAll<R: Sendable>(_ body: (Core.Ledger, Nanoseconds) -> R) -> R {
+        let t = time.now()
+        var effects = Effects<Core.Ledger.Hold>()
+        defer { effects.resumeAll() }
+        return core.withLock { c in
+            for d in c.domains {
+                c.withQueue(d) { q, ledger in
+                    q.popDue(at: Swift.max(t, ledger.timeFloor), ledger: &ledger, effects: &effects)
+                    arm(d, &q, ledger)
+                }
+            }
+            return body(c.ledger, Swift.max(t, c.ledger.timeFloor))
+        }
+    }
+
+    // MARK: The timers
+
+    /// Makes sure a timer is asleep until the queue's first admission or pending re-plan (or
+    /// earlier), and that an empty queue has none.
+    private func arm(_ domain: Core.Domain, _ q: inout WaitQueue<Core.Ledger>, _ ledger: Core.Ledger) {
+        guard let deadline = q.nextWake(ledger) else {
+            q.timer?.cancel()
+            q.timer = nil
+            q.timerDeadline = nil
+            return
+        }
+        if let armed = q.timerDeadline, armed <= deadline { return }
+        q.timer?.cancel()
+        // Unique across queues, so a timer of a dropped queue never fires for its successor.
+        let generation = timerGenerations.add(1, ordering: .relaxed).newValue
+        q.timerGeneration = generation
+        q.timerDeadline = deadline
+        let time = self.time
+        q.timer = Task { [self] in
+            do {
+                try await time.sleepUntil(deadline)
+            } catch {
+                return   // superseded by an earlier deadline
+            }
+            fire(domain, generation)
+        }
+    }
+
+    private func fire(_ domain: Core.Domain, _ generation: UInt64) {
+        let t = time.now()
+        let effects = core.withLock { c in
+            c.withQueue(domain) { q, ledger in
+                var effects = Effects<Core.Ledger.Hold>()
+                guard q.timerGeneration == generation, q.timer != nil else { return effects }
+                q.timer = nil
+                q.timerDeadline = nil
+                q.popDue(at: Swift.max(t, ledger.timeFloor), ledger: &ledger, effects: &effects)
+                arm(domain, &q, ledger)
+                return effects
+            }
+        }
+        effects.resumeAll()
+    }
+}
+
+/// How a cancellation handler finds its waiter: the id is set, under the lock, when the
+/// waiter is queued (0 until then; a task cancelled before that is refused at enqueue).
+final class WaiterTicket: Sendable {
+    let id = Atomic<UInt64>(0)
+}
