@@ -1,0 +1,71 @@
+import SharedStore
+import Testing
+import TokenBucket
+
+@Suite("Two replicas sharing one limit")
+struct ReplicasTests {
+    /// Each replica has its own client (its own connections), as two processes would.
+    @Test("two replicas hammering one limit for 1.5 s admit b + r·T in total (±1 per replica), not 2×; real time")
+    func sharedLimitHoldsAcrossReplicas() async throws {
+        let prefix = uniquePrefix()
+        let config = try BucketConfiguration(capacity: 5, refillPerSecond: 20)
+        let clients = [RedisServer.shared.client(), RedisServer.shared.client()]
+        defer { clients.forEach { $0.shutdown() } }
+        let replicas = clients.map { SharedLimiter(buckets: RedisBuckets(client: $0, prefix: prefix), policy: .closed) }
+        let limit = SharedLimit(key: "k", configuration: config, cost: 1)
+        // Both replicas start together after a first call each (connections open, script loaded)
+        // on a fresh key; the window is measured on Redis' clock through the admissions.
+        let window: Duration = .milliseconds(1_500)
+        let start = ContinuousClock.now
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for replica in replicas {
+                for _ in 0..<4 {   // 4 concurrent callers per replica
+                    group.addTask {
+                        var admitted = 0
+                        while ContinuousClock.now - start < window {
+                            if case .admitted = try await replica.acquire([limit], maxWait: .zero) { admitted += 1 }
+                        }
+                        return admitted
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        let elapsed = ContinuousClock.now - start
+        let total = counts.reduce(0, +)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        // Over the window (a little longer than 1.5 s as the last calls finish): b + r·T.
+        let expected = 5 + 20 * seconds
+        #expect(Double(total) <= expected + 2, "admitted \(total) in \(elapsed), expected at most \(expected) + 2")
+        #expect(Double(total) >= 5 + 20 * 1.5 - 2, "admitted \(total): the shared bucket must admit its rate")
+        #expect(replicas.allSatisfy { $0.statistics.storeFailures == 0 })
+    }
+
+    @Test("the same two replicas with local full-size buckets (no store) admit about twice as much; real time")
+    func localBucketsMultiplyTheLimit() async throws {
+        let config = try BucketConfiguration(capacity: 5, refillPerSecond: 20)
+        let nowhere = RedisEndpoint(host: "127.0.0.1", port: RedisServer.freePort())
+        let clients = (0..<2).map { _ in RedisClient(RedisClientConfiguration(endpoint: nowhere, initialBackoff: .seconds(10))) }
+        defer { clients.forEach { $0.shutdown() } }
+        // local(replicas: 1): each replica's bucket has the whole limit, as in-process buckets do.
+        let replicas = clients.map { SharedLimiter(buckets: RedisBuckets(client: $0), policy: .local(replicas: 1)) }
+        let limit = SharedLimit(key: "k", configuration: config, cost: 1)
+        let start = ContinuousClock.now
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for replica in replicas {
+                group.addTask {
+                    var admitted = 0
+                    while ContinuousClock.now - start < .milliseconds(1_500) {
+                        if case .admitted = try await replica.acquire([limit], maxWait: .zero) { admitted += 1 }
+                        await Task.yield()
+                    }
+                    return admitted
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        let total = counts.reduce(0, +)
+        #expect(total >= 2 * (5 + 30) - 4, "admitted \(total): each replica admits the whole limit")
+        #expect(counts.allSatisfy { $0 >= 5 + 30 - 2 && $0 <= 5 + 32 + 2 }, "per replica: \(counts)")
+    }
+}
