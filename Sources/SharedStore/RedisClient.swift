@@ -81,16 +81,18 @@ public final class RedisClient: Sendable {
         let connection = try await connection()
         do {
             return try await connection.send(command, timeout: timeout ?? configuration.commandTimeout)
-        } catch let error as RedisError {
+        } catch {
             // The connection is closing (or closed): take it out of the pool now, so the next
-            // call opens a new one instead of finding this one still marked active.
+            // call opens a new one instead of finding this one still marked active. Socket and
+            // protocol errors surface as RedisError like every other failure to answer.
+            let failure = (error as? RedisError) ?? .unavailable("\(configuration.endpoint): \(error)")
             pool.withLock { pool in
-                if case .timeout = error { pool.statistics.timeouts += 1 }
+                if case .timeout = failure { pool.statistics.timeouts += 1 }
                 for i in pool.slots.indices {
                     if case .ready(let c) = pool.slots[i], c === connection { pool.slots[i] = .empty }
                 }
             }
-            throw error
+            throw failure
         }
     }
 

@@ -115,3 +115,33 @@ struct SharedLimiterTests {
         #expect(throws: StoreFailurePolicy.PolicyError.self) { try StoreFailurePolicy(parsing: "local", replicas: 0) }
     }
 }
+
+@Suite("Store settings from the command line")
+struct SharedStoreSettingsTests {
+    @Test("--store, --on-store-failure, --replicas, --store-timeout: valid words build the settings")
+    func valid() throws {
+        let s = try SharedStoreSettings(store: "redis://127.0.0.1:6390", onFailure: "local", replicas: 3, timeoutMilliseconds: 20)
+        #expect(s.endpoint == RedisEndpoint(host: "127.0.0.1", port: 6390))
+        #expect(s.policy == .local(replicas: 3))
+        #expect(s.timeout == .milliseconds(20))
+        #expect(try SharedStoreSettings(store: "redis://h").policy == .local(replicas: 1))
+    }
+
+    @Test("bad values: one clear message naming the option")
+    func invalid() {
+        let cases: [(String, String, Int, Int, String)] = [
+            ("127.0.0.1:6379", "open", 1, 50, "--store"),
+            ("redis://h:1", "sometimes", 1, 50, "--on-store-failure"),
+            ("redis://h:1", "local", 0, 50, "--replicas"),
+            ("redis://h:1", "open", 1, 0, "--store-timeout"),
+        ]
+        for (store, policy, replicas, timeout, option) in cases {
+            do {
+                _ = try SharedStoreSettings(store: store, onFailure: policy, replicas: replicas, timeoutMilliseconds: timeout)
+                Issue.record("accepted \(store) \(policy) \(replicas) \(timeout)")
+            } catch {
+                #expect(error.description.contains(option), "\(error.description)")
+            }
+        }
+    }
+}
