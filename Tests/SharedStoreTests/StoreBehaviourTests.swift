@@ -119,13 +119,14 @@ struct StoreBehaviourTests {
         #expect(try await client.send(["PTTL", b.prefix + "e"]).integer == -1)
     }
 
-    @Test("an idle key vanishes once its bucket is full (real time, 50 ms bucket)")
+    @Test("an idle key vanishes once its bucket is full (real time, 500 ms bucket)")
     func idleKeyExpires() async throws {
         let b = buckets()
-        let config = try BucketConfiguration(capacity: 1, refillPerSecond: 20)
-        _ = try #require(try await b.acquire([SharedLimit(key: "k", configuration: config, cost: 1)], maxWait: 0).reservation)
+        let config = try BucketConfiguration(capacity: 1, refillPerSecond: 2)
+        let r = try #require(try await b.acquire([SharedLimit(key: "k", configuration: config, cost: 1)], maxWait: 0).reservation)
+        #expect(r.parts[0].ttlMilliseconds == 501)
         #expect(try await client.send(["EXISTS", b.prefix + "k"]).integer == 1)
-        try await Task.sleep(for: .milliseconds(400))      // real time; Redis expires actively within ~100 ms
+        try await Task.sleep(for: .milliseconds(1_200))    // real time; Redis expires actively within ~100 ms
         #expect(try await client.send(["EXISTS", b.prefix + "k"]).integer == 0)
         // And the bucket it left behind is full: a full-size request is admitted at once.
         #expect(try await b.acquire([SharedLimit(key: "k", configuration: config, cost: 1)], maxWait: 0).reservation != nil)
