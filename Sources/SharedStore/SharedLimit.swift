@@ -40,7 +40,8 @@ public struct SharedReservation: Sendable, Hashable {
     /// The reservation in one bucket.
     public struct Part: Sendable, Hashable {
         public let limit: SharedLimit
-        /// Seconds until the key expires (when its bucket is full again); 0 when it was deleted.
+        /// Milliseconds until the key expires (when its bucket is full again, + 1 ms); 0 when the
+        /// bucket was already full and idle (the key was deleted).
         public let ttlMilliseconds: Int64
         var costUnits: Int64
         let reservedThrough: Mixed
