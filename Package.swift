@@ -39,7 +39,7 @@ let package = Package(
         // App state, update, layout, widgets drawing into a cell grid, themes. No curses here.
         .target(
             name: "Dashboard",
-            dependencies: ["Fleet", "TokenBucket"],
+            dependencies: ["Fleet", "TokenBucket", "Compare"],
             swiftSettings: strict),
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
         .target(name: "CTerminalSignals"),
@@ -58,10 +58,19 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        // Rate-limiting algorithms side by side on one stream (`bucketscope compare`).
+        .target(
+            name: "Compare",
+            dependencies: [
+                "TokenBucket", "Fleet",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "BucketscopeCommands",
             dependencies: [
-                "TokenBucket", "Fleet", "Dashboard", "TerminalUI", "SharedStore",
+                "TokenBucket", "Fleet", "Compare", "Dashboard", "TerminalUI", "SharedStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -72,6 +81,7 @@ let package = Package(
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Fleet", "TerminalUI"], exclude: ["Golden"],
                     swiftSettings: strict),
         .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "TokenBucket"], swiftSettings: strict),
+        .testTarget(name: "CompareTests", dependencies: ["Compare", "Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "BucketscopeCommandsTests", dependencies: ["BucketscopeCommands", "TokenBucket"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

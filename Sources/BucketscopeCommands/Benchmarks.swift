@@ -19,6 +19,7 @@ enum Benchmarks {
             Benchmark(name: "replay_rows_per_s", run: { try replayThroughput() }),
             Benchmark(name: "replay_per_key_1m_keys", isolated: true, run: { try ReplayBenchmarks.perKeyMillionKeys() }),
             Benchmark(name: "replay_summary_bytes_per_key", isolated: true, run: { try ReplayBenchmarks.summaryBytesPerKey() }),
+            Benchmark(name: "compare_azure_conversation_s", run: { try compareThroughput() }),
             Benchmark(name: "simulated_requests_per_s", isolated: true, run: { try await fleetBenchmarks() }),
             Benchmark(name: "live_waiters_10k_p99_lateness", isolated: true, run: { try await liveBenchmarks() }),
             Benchmark(name: "store_admissions_per_s", run: { try await storeBenchmarks() }),

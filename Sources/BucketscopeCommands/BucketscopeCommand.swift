@@ -6,7 +6,8 @@ public struct BucketscopeCommand: AsyncParsableCommand {
         commandName: "bucketscope",
         abstract: "See how token-bucket rate limiting really behaves.",
         subcommands: [DashboardCommand.self, RunCommand.self, ReplayCommand.self, ScenariosCommand.self,
-                      ThemesCommand.self, PresetsCommand.self, BenchCommand.self, CheckCommand.self],
+                      ThemesCommand.self, PresetsCommand.self, BenchCommand.self, CheckCommand.self,
+                      CompareCommand.self],
         defaultSubcommand: DashboardCommand.self)
     public init() {}
 }

@@ -35,6 +35,15 @@ struct CursesCellSink: CellSink {
         _ = mvwadd_wch(bs_stdscr(), Int32(y), Int32(x), &cc)
     }
 
+    /// Sets stdscr's background (what curses clears with) to `style`'s colours.
+    mutating func setBackground(_ style: Style) {
+        var pair = self.pair(fg: style.fg, bg: style.bg)
+        var cc = cchar_t()
+        var blank: [wchar_t] = [32, 0]
+        _ = setcchar(&cc, &blank, bs_a_normal(), 0, &pair)
+        _ = wbkgrnd(bs_stdscr(), &cc)
+    }
+
     mutating func commit() {
         _ = wnoutrefresh(bs_stdscr())
         _ = doupdate()

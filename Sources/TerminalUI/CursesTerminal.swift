@@ -55,6 +55,8 @@ public final class CursesTerminal: TerminalBackend {
         _ = curs_set(0)
         _ = leaveok(bs_stdscr(), true)
         for (sequence, code) in CursesTerminal.alternateKeys { _ = define_key(sequence, code) }
+        // Clicks and the wheel, as htop and btop take them (Shift-drag still selects text).
+        if environment["BUCKETSCOPE_NO_MOUSE"] == nil { bs_mouse_enable() }
         let hasColors = has_colors()
         if hasColors {
             _ = start_color()
@@ -79,9 +81,20 @@ public final class CursesTerminal: TerminalBackend {
         var ch: wint_t = 0
         let result = wget_wch(bs_stdscr(), &ch)
         if result == bs_err() { return nil }
+        if result == bs_key_code_yes(), Int32(bitPattern: UInt32(ch)) == bs_key_mouse() {
+            var x: Int32 = 0, y: Int32 = 0
+            return MouseDecoder.decode(kind: bs_get_mouse(&x, &y), x: x, y: y)
+        }
         let input = KeyDecoder.decode(UInt32(ch), isFunctionKey: result == bs_key_code_yes())
         if input == .resize { flusher.invalidate() }
         return input
+    }
+
+    public func paintBackground(_ style: Style) {
+        sink.setBackground(style)
+        // Repaint everything on the new background.
+        flusher.invalidate()
+        _ = clearok(bs_stdscr(), true)
     }
 
     public func draw(_ grid: Grid) {

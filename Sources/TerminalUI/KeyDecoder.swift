@@ -38,3 +38,16 @@ public enum KeyDecoder {
         }
     }
 }
+
+/// Turns what `getmouse` reported (the shim's kind code: 1 press, 2 wheel up, 3 wheel down)
+/// into mouse input; other buttons and releases are dropped.
+public enum MouseDecoder {
+    public static func decode(kind: Int32, x: Int32, y: Int32) -> TerminalInput? {
+        switch kind {
+        case 1: return .mouse(MouseEvent(.press, x: Int(x), y: Int(y)))
+        case 2: return .mouse(MouseEvent(.wheelUp, x: Int(x), y: Int(y)))
+        case 3: return .mouse(MouseEvent(.wheelDown, x: Int(x), y: Int(y)))
+        default: return nil
+        }
+    }
+}

@@ -58,6 +58,52 @@ import Testing
         #expect(grid.lines.allSatisfy { $0.unicodeScalars.allSatisfy(\.isASCII) })
     }
 
+    /// noisy-neighbor under hierarchical keying (acme's four users under `tenant:acme`, the noisy
+    /// client under `tenant:noisy-corp`) after 30 simulated seconds.
+    static func hierarchicalSnapshot() throws -> FleetSnapshot {
+        let fleet = try makeFleet(FleetOptions(scenario: "noisy-neighbor", keying: .hierarchical, seed: 1))
+        for _ in 0..<300 { fleet.advance(by: 100_000_000) }
+        return fleet.snapshot()
+    }
+
+    static func press(_ keys: [Key], _ snapshot: FleetSnapshot, state: DashboardState = DashboardState()) -> DashboardState {
+        keys.reduce(state) { DashboardUpdate.update($0, .key($1), snapshot: snapshot).0 }
+    }
+
+    @Test func tenantTreeUnfoldedAt100x30() throws {
+        let snapshot = try Self.hierarchicalSnapshot()
+        let grid = DashboardView.render(DashboardState(), snapshot, width: 100, height: 30)
+        try check("tree-unfolded-100x30.txt", grid)
+        #expect(grid.lines[3].contains("▾ tenant:acme (4)"))
+    }
+
+    @Test func tenantTreeFoldedAt100x30() throws {
+        let snapshot = try Self.hierarchicalSnapshot()
+        let grid = DashboardView.render(Self.press([.char("z")], snapshot), snapshot, width: 100, height: 30)
+        try check("tree-folded-100x30.txt", grid)
+        #expect(grid.lines[3].contains("▸ tenant:acme (4)"))
+        #expect(grid.lines[4].contains("▸ tenant:noisy-corp (1)"))
+    }
+
+    @Test func filterWhileTypingAt100x30() throws {
+        let snapshot = try Self.defaultScenarioSnapshot()
+        let state = Self.press([.char("/")] + "ER-3".map { .char($0) }, snapshot)
+        let grid = DashboardView.render(state, snapshot, width: 100, height: 30)
+        try check("filter-100x30.txt", grid)
+        #expect(grid.lines[28].hasPrefix(" /ER-3▏"))
+    }
+
+    @Test func sortedByP99DescendingAt100x30() throws {
+        let snapshot = try Self.defaultScenarioSnapshot()
+        var state = DashboardState()
+        state.tree = false
+        state.sort = TableSort(.p99)
+        let grid = DashboardView.render(state, snapshot, width: 100, height: 30)
+        try check("sorted-p99-100x30.txt", grid)
+        #expect(grid.lines[2].contains("p99↓"))
+        #expect(grid.lines[3].contains("noisy"))
+    }
+
     @Test func tooSmallShowsBothSizes() throws {
         let grid = DashboardView.render(DashboardState(), try Self.defaultScenarioSnapshot(), width: 50, height: 12)
         try check("too-small-50x12.txt", grid)

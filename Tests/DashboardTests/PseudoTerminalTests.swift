@@ -54,14 +54,20 @@ import Glibc
         }
     }
 
-    @Test(.enabled(if: binary != nil, "bucketscope is not built: run `swift build` first"),
-          .enabled(if: available, "this system has no pseudo-terminals (posix_openpt failed)"))
+    /// The built binary; a missing one fails the test (a skipped test would pass while the
+    /// binary is broken or unbuilt).
+    static func requireBinary() throws -> URL {
+        try #require(binary, "bucketscope is not built: run `swift build` before `swift test`")
+    }
+
+    @Test(.enabled(if: available, "this system has no pseudo-terminals (posix_openpt failed)"))
     func startsDrawsAndQuitsOnQWithTheTerminalRestored() throws {
+        let binary = try Self.requireBinary()
         let pty = try #require(Self.openPseudoTerminal())
         defer { close(pty.master) }
         let slave = try #require(FileHandle(forUpdatingAtPath: pty.slavePath))
         let process = Process()
-        process.executableURL = Self.binary!
+        process.executableURL = binary
         process.arguments = ["--fps", "50"]
         process.environment = ["TERM": "xterm-256color", "LANG": "C.UTF-8", "LINES": "24", "COLUMNS": "80",
                                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
@@ -91,10 +97,48 @@ import Glibc
         #expect(String(decoding: output, as: UTF8.self).contains(exitMark), "the terminal was not restored")
     }
 
-    @Test(.enabled(if: binary != nil, "bucketscope is not built: run `swift build` first"))
-    func withoutATerminalItPointsToRunAndExitsWith2() throws {
+    @Test(.enabled(if: available, "this system has no pseudo-terminals (posix_openpt failed)"))
+    func aClickOnQuitInTheHintBarQuits() throws {
+        let binary = try Self.requireBinary()
+        let pty = try #require(Self.openPseudoTerminal())
+        defer { close(pty.master) }
+        let slave = try #require(FileHandle(forUpdatingAtPath: pty.slavePath))
         let process = Process()
-        process.executableURL = Self.binary!
+        process.executableURL = binary
+        process.arguments = ["--fps", "50"]
+        process.environment = ["TERM": "xterm-256color", "LANG": "C.UTF-8", "LINES": "24", "COLUMNS": "80",
+                               "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        process.standardInput = slave
+        process.standardOutput = slave
+        process.standardError = slave
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+        try slave.close()
+        var output: [UInt8] = []
+        func contains(_ s: String) -> ([UInt8]) -> Bool { { String(decoding: $0, as: UTF8.self).contains(s) } }
+        // The program asks for SGR mouse reports (xterm's 1006) once it runs, then draws the hints.
+        Self.read(pty.master, into: &output, seconds: 15, until: contains("\u{1B}[?1006;1000h"))
+        Self.read(pty.master, into: &output, seconds: 5, until: contains("quit"))
+        #expect(String(decoding: output, as: UTF8.self).contains("\u{1B}[?1006;1000h"), "mouse reports were never enabled")
+        // Button 1 pressed and released on the "q" of "q quit": column 2, row 24 (1-based).
+        let click = "\u{1B}[<0;2;\(Self.clickRow)M\u{1B}[<0;2;\(Self.clickRow)m"
+        _ = click.withCString { write(pty.master, $0, strlen($0)) }
+        Self.read(pty.master, into: &output, seconds: 10, until: contains("\u{1B}[?1049l"))
+        if exited.wait(timeout: .now() + 10) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("a click on the hint bar's quit did not quit")
+            process.waitUntilExit()
+        }
+        #expect(process.terminationStatus == 0)
+    }
+
+    /// The hint bar's row at 80×24.
+    static let clickRow = 24
+
+    @Test func withoutATerminalItPointsToRunAndExitsWith2() throws {
+        let process = Process()
+        process.executableURL = try Self.requireBinary()
         let errors = Pipe()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = Pipe()

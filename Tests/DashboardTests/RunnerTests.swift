@@ -89,7 +89,11 @@ final class RecordingFleet: FleetDriver {
     @Test func keysReachTheDriverAndShowWithinAFrame() throws {
         let (terminal, fleet, _) = try run([.input(.key(.char("+"))), .input(.key(.char("q")))])
         #expect(fleet.commands == [.setCapacity(25, key: "user-n1")])
-        #expect(terminal.frames.last?.lines.contains { $0.contains("user-n1") && $0.contains("25") } == true)
+        // The key's own row, in its tokens column ("<tokens>/25"), not a "25" anywhere on screen.
+        let row = try #require(terminal.frames.last?.lines.first { $0.contains(" user-n1 ") })
+        let cells = row.split(separator: " ")
+        #expect(cells.contains { $0.hasSuffix("/25") }, "\(row)")
+        #expect(terminal.frames.last?.lines.contains { $0.contains("capacity user-n1: 20 → 25 tokens") } == true)
     }
 
     @Test func aValueTheDriverRejectsIsShownAsAnError() throws {

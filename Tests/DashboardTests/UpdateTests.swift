@@ -31,10 +31,12 @@ import Testing
     }
 
     @Test func jkAndArrowsMoveTheSelectionAndStopAtTheEnds() {
+        // Rows: ▾ quiet, a, b, ▾ noisy, c; the first bucket row is selected to begin with.
         #expect(press([.char("j")]).0.selectedKey == "b")
         #expect(press([.down, .down, .down, .down]).0.selectedKey == "c")
         #expect(press([.down, .char("k")]).0.selectedKey == "a")
-        #expect(press([.up]).0.selectedKey == "a")
+        #expect(press([.up]).0.selection == .group("quiet"))
+        #expect(press([.up, .up]).0.selection == .group("quiet"))
     }
 
     @Test func plusAndMinusScaleTheSelectedCapacityBy125() {
@@ -60,14 +62,36 @@ import Testing
         #expect(press([.enter] + chars("301") + [.backspace, .enter]).1 == [.command(.setCapacity(30, key: "a"))])
     }
 
+    @Test func oneFormSetsCapacityAndRefillTogetherWithoutTextFollowingIntoTheOtherField() {
+        // The issue's case: 20, Tab, 1, Enter set refill to 201/s.
+        let (state, effects) = press([.enter] + chars("20") + [.tab] + chars("1") + [.enter])
+        #expect(effects == [.command(.setRefill(1, key: "a"))]) // capacity 20 was already 20: only refill is sent
+        #expect(state.overlay == nil)
+        #expect(press([.enter] + chars("30") + [.tab] + chars("2.5") + [.enter]).1
+                == [.command(.setCapacity(30, key: "a")), .command(.setRefill(2.5, key: "a"))])
+    }
+
+    @Test func aRangeErrorKeepsTheFormOpenWithTheInput() {
+        let (state, effects) = press([.enter] + chars("1e12") + [.enter])
+        #expect(effects.isEmpty)
+        #expect(state.overlay == .input(InputLine(capacity: "1e12", refill: "4", untouched: [.refill], target: "a",
+                                                  error: "capacity must be at most 1000000000, got 1000000000000")))
+        let (zero, _) = press([.enter, .tab] + chars("0") + [.enter])
+        guard case let .input(line)? = zero.overlay else { Issue.record("form closed on refill 0"); return }
+        #expect(line.field == .refill)
+        #expect(line.refill == "0")
+        #expect(line.error == "refill must be > 0, got 0")
+    }
+
     @Test func invalidInputGetsAMessageAndKeepsTheLineOpen() {
         let (state, effects) = press([.enter] + chars("abc") + [.enter])
         #expect(effects.isEmpty)
         guard case let .input(line)? = state.overlay else { Issue.record("input line closed"); return }
-        #expect(line.error == "'abc' is not a number")
+        #expect(line.error == "capacity: 'abc' is not a number")
         let (negative, none) = press([.enter] + chars("-5") + [.enter])
         #expect(none.isEmpty)
-        if case let .input(line)? = negative.overlay { #expect(line.error == "capacity must be > 0, got -5") }
+        #expect(negative.overlay == .input(InputLine(capacity: "-5", refill: "4", untouched: [.refill], target: "a",
+                                                     error: "capacity must be > 0, got -5")))
     }
 
     @Test func escapeCancelsTheInputLine() {
@@ -105,6 +129,9 @@ import Testing
         let (state, _) = press([.char(">")], live, snapshot: Fixtures.snapshot(mode: .live))
         #expect(state.speed == 1)
         #expect(state.message?.isError == true)
+        let (paused, effects) = press([.char(" ")], live, snapshot: Fixtures.snapshot(mode: .live))
+        #expect(effects == [.setPaused(true)])
+        #expect(paused.message == StatusMessage("paused: Space resumes")) // no ". steps": live mode cannot step
         #expect(press([.char(" "), .char(".")], live, snapshot: Fixtures.snapshot(mode: .live)).1 == [.setPaused(true)])
     }
 
@@ -143,20 +170,36 @@ import Testing
         #expect(press([.tab, .tab, .tab]).0.focus == .table)
     }
 
-    @Test func oCyclesTheSortAndTheSelectionFollowsItsKey() {
-        let (byWaiters, _) = press([.char("j"), .char("o")]) // select b, sort by waiters: c (9), b (5), a (0)
-        #expect(byWaiters.sort == .waiters)
-        #expect(byWaiters.rows(snapshot).map(\.key) == ["c", "b", "a"])
-        #expect(byWaiters.selectedKey == "b")
-        #expect(byWaiters.selectedIndex(snapshot) == 1)
-        let (byP99, _) = press([.char("o"), .char("o")])
-        #expect(byP99.rows(snapshot).map(\.key) == ["b", "c", "a"])
+    func keys(_ state: DashboardState, _ snapshot: FleetSnapshot? = nil) -> [String] {
+        let snapshot = snapshot ?? self.snapshot
+        return state.model(snapshot).rows.map(\.id.name)
+    }
+
+    @Test func oCyclesTheSortColumnBigOReversesItAndTheSelectionFollowsItsKey() {
+        var flat = DashboardState()
+        flat.tree = false
+        let (byGroup, _) = press([.char("j"), .char("o")], flat) // select b; key → group
+        #expect(byGroup.sort == TableSort(.group))
+        #expect(keys(byGroup) == ["c", "a", "b"]) // noisy < quiet, then natural order
+        #expect(byGroup.selectedKey == "b")
+        var byQueue = flat
+        byQueue.sort = TableSort(.queue)
+        #expect(keys(byQueue) == ["c", "b", "a"]) // 9, 5, 0 waiters: numbers biggest first
+        #expect(keys(press([.char("O")], byQueue).0) == ["a", "b", "c"])
+        byQueue.sort = TableSort(.p99)
+        #expect(keys(byQueue) == ["b", "c", "a"])
+        #expect(press([.char("O")]).0.sort == TableSort(.key, descending: true))
+    }
+
+    @Test func everyColumnCanBeTheSortColumn() {
+        let (state, _) = press(Array(repeating: .char("o"), count: SortColumn.allCases.count))
+        #expect(state.sort.column == .key) // walked every column and came back
     }
 
     @Test func selectionScrollsTheTable() {
         let keys = (0..<10).map { Fixtures.key("k\($0)") }
         let big = Fixtures.snapshot(keys: keys)
-        var state = DashboardUpdate.update(DashboardState(), .layout(visibleRows: 3), snapshot: big).0
+        var state = DashboardUpdate.update(DashboardState(), .layout(visibleRows: 3), snapshot: big).0 // one group: a flat table
         for _ in 0..<5 { state = DashboardUpdate.update(state, .key(.down), snapshot: big).0 }
         #expect(state.selectedKey == "k5")
         #expect(state.scroll == 3)
@@ -203,6 +246,11 @@ import Testing
         after.now = 3_000_000_000
         after.groups[0].waitMs.p99 = 2_400
         #expect(state.baseline?.effect(in: after) == "quiet p99 10ms → 2.4s")
+        // Right after a switch nothing may be admitted yet: the note says who waits, and how long.
+        after.groups[0].waitMs.p99 = 10
+        after.groups[0].waiting = 33
+        after.groups[0].oldestWaitSeconds = 8.9
+        #expect(state.baseline?.effect(in: after) == "quiet p99 10ms → 10ms (33 waiting 8.9s)")
     }
 
     @Test func exactValuesKeepTheirDecimals() {

@@ -27,7 +27,7 @@ enum ScaledDecimal {
             negative = bytes[i] == UInt8(ascii: "-")
             i = bytes.index(after: i)
         }
-        // The significant digits (leading zeros dropped), kept exactly up to 40 of them: values
+        // The significant digits (leading zeros dropped), kept exactly up to 38 of them (10^38 − 1 fits an Int128): values
         // within any limit have at most 22 digits before the nano point, and only the first
         // digit after it matters for rounding half up.
         var significand: Int128 = 0
@@ -48,7 +48,7 @@ enum ScaledDecimal {
                     if sawPoint { leadingFractionZeros += 1 }
                 } else {
                     if !sawPoint { integerDigits += 1 }
-                    if kept < 40 {
+                    if kept < 38 {
                         significand = significand * 10 + Int128(d)
                         kept += 1
                     } else if roundingDigit < 0 {

@@ -1,4 +1,5 @@
 import Fleet
+import Foundation
 import TokenBucket
 
 /// What the run loop reads from the terminal.
@@ -6,6 +7,7 @@ public enum TerminalInput: Sendable, Equatable {
     case key(Key)
     /// The terminal changed size; `TerminalBackend.size` is already the new size.
     case resize
+    case mouse(MouseEvent)
 }
 
 /// The terminal as the run loop needs it. `TerminalUI.CursesTerminal` is the real one; tests use
@@ -20,6 +22,13 @@ public protocol TerminalBackend: AnyObject {
     func draw(_ grid: Grid)
     /// A stop signal (SIGTERM, SIGHUP, SIGINT) arrived; the loop ends and the caller restores.
     var stopSignal: Int32? { get }
+    /// The theme's background for everything the terminal itself clears (curses' window
+    /// background), so no cell keeps the terminal's own colour. Called at start and on `t`.
+    func paintBackground(_ style: Style)
+}
+
+extension TerminalBackend {
+    public func paintBackground(_ style: Style) {}
 }
 
 /// A monotonic clock in nanoseconds, injectable so the loop's timing is testable.
@@ -55,6 +64,10 @@ public final class DashboardRunner {
     private var context: ViewContext
     /// Frames drawn, for tests and the idle-CPU check.
     public private(set) var framesDrawn = 0
+    /// Where `S` saves the screen (the working directory unless a test says otherwise).
+    public var saveDirectory: String = FileManager.default.currentDirectoryPath
+    /// The last snapshot drawn, so `S` saves exactly what is on screen.
+    private var shown: FleetSnapshot?
 
     /// How long a status message stays (real time): notes 5 s, errors 10 s.
     static let messageNanoseconds: Int64 = 5_000_000_000
@@ -84,16 +97,31 @@ public final class DashboardRunner {
         var lastAdvance = clock.now()
         var nextFrame = lastAdvance + frameNanoseconds
         var dirty = true
+        // A new snapshot is needed (time advanced, or a command changed the fleet). A key that
+        // only changes the view is drawn at once on the snapshot on screen: the answer to a key
+        // press does not wait for the simulation to advance or a 10,000-key snapshot to be taken.
+        var stale = true
         var shownMessage: StatusMessage?
         var shownAt: Int64 = 0
+        var laidOut: (Int, Int, Int) = (-1, -1, -1)
+        var rowsShown = (state.tree, state.filter, state.expanded)
+        state.glyphs = backend.glyphs
+        backend.paintBackground(context.palette.base)
         while !state.quit {
             if let signal = backend.stopSignal { driver.shutdown(); return signal }
             if dirty {
-                snapshot = driver.snapshot()
+                if stale {
+                    snapshot = driver.snapshot(); stale = false
+                    if state.compare != nil { state.compare!.observe(snapshot, budgetFrom: state.selected(snapshot)) }
+                }
                 let size = backend.size
-                let rows = DashboardLayout(width: size.width, height: size.height, keyCount: snapshot.keys.count)?.tableRows ?? 1
-                state = DashboardUpdate.update(state, .layout(visibleRows: rows), snapshot: snapshot).0
+                // Only a new size, key count or set of rows (which size the table) needs a layout pass.
+                if laidOut != (size.width, size.height, snapshot.keys.count) {
+                    laidOut = (size.width, size.height, snapshot.keys.count)
+                    state = DashboardUpdate.update(state, .screen(width: size.width, height: size.height), snapshot: snapshot).0
+                }
                 backend.draw(DashboardView.render(state, snapshot, width: size.width, height: size.height, context: context))
+                shown = snapshot
                 framesDrawn += 1
                 dirty = false
             }
@@ -104,10 +132,24 @@ public final class DashboardRunner {
             let timeout = idle ? 250 : Int(max(0, nextFrame - now) / 1_000_000)
             if let input = backend.nextInput(timeoutMilliseconds: timeout) {
                 dirty = true
-                if case let .key(key) = input {
-                    let (next, effects) = DashboardUpdate.update(state, .key(key), snapshot: snapshot)
+                let event: Event? = switch input {
+                case let .key(key): .key(key)
+                case let .mouse(mouse): .mouse(mouse)
+                case .resize: nil
+                }
+                if let event {
+                    let (next, effects) = DashboardUpdate.update(state, event, snapshot: snapshot)
                     state = next
                     for effect in effects { perform(effect, snapshot: snapshot) }
+                    if !effects.isEmpty { stale = true }
+                    // Folding, filtering or the tree switch change how many rows the table wants.
+                    if (state.tree, state.filter, state.expanded) != rowsShown {
+                        rowsShown = (state.tree, state.filter, state.expanded)
+                        laidOut = (-1, -1, -1)
+                    }
+                    if !state.quit { continue } // draw the answer now; the frame's advance comes next
+                } else {
+                    stale = true // resized
                 }
             }
             let after = clock.now()
@@ -129,6 +171,7 @@ public final class DashboardRunner {
                 lastAdvance = after
                 nextFrame = after + frameNanoseconds
                 dirty = true
+                stale = true
             }
         }
         driver.shutdown()
@@ -154,13 +197,40 @@ public final class DashboardRunner {
         case let .setTheme(name):
             let theme = themes[name] ?? ThemeCatalog.fallback
             context.palette = Palette(theme: theme, depth: backend.colorDepth)
+            backend.paintBackground(context.palette.base)
+        case .saveScreen:
+            save(shown ?? snapshot)
         case .quit:
             break
         }
     }
 
-    private func fail(_ error: any Error) {
-        let text = String(describing: error)
+    /// Writes the screen as `bucketscope-N.svg` and `.txt` (N: the first number not taken), in
+    /// full colour whatever the terminal's depth, and says where.
+    private func save(_ snapshot: FleetSnapshot) {
+        let size = backend.size
+        var frameState = state
+        frameState.message = nil
+        let theme = themes[state.themeName] ?? ThemeCatalog.fallback
+        let grid = DashboardView.render(frameState, snapshot, width: size.width, height: size.height,
+                                        context: ViewContext(palette: Palette(theme: theme, depth: .truecolor), glyphs: context.glyphs))
+        let files = FileManager.default
+        var n = 1
+        while files.fileExists(atPath: "\(saveDirectory)/bucketscope-\(n).svg") || files.fileExists(atPath: "\(saveDirectory)/bucketscope-\(n).txt") { n += 1 }
+        let base = "\(saveDirectory)/bucketscope-\(n)"
+        do {
+            try ScreenSVG.render(grid, title: "bucketscope \(snapshot.scenario) \(Format.clock(nanoseconds: snapshot.now))")
+                .write(toFile: base + ".svg", atomically: true, encoding: .utf8)
+            try ScreenSVG.text(grid).write(toFile: base + ".txt", atomically: true, encoding: .utf8)
+            state = DashboardUpdate.update(state, .note("saved \(base).svg and .txt"), snapshot: snapshot).0
+        } catch {
+            fail("cannot save the screen in \(saveDirectory): \(error.localizedDescription)")
+        }
+    }
+
+    private func fail(_ error: any Error) { fail(String(describing: error)) }
+
+    private func fail(_ text: String) {
         state = DashboardUpdate.update(state, .failed(text), snapshot: driver.snapshot()).0
     }
 }

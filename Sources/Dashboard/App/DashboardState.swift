@@ -6,34 +6,38 @@ public enum Pane: String, Sendable, CaseIterable {
     var next: Pane { Pane.allCases[(Pane.allCases.firstIndex(of: self)! + 1) % Pane.allCases.count] }
 }
 
-/// Table orders the sort key cycles through.
-public enum SortOrder: String, Sendable, CaseIterable {
-    case name, waiters, p99
-    var next: SortOrder { SortOrder.allCases[(SortOrder.allCases.firstIndex(of: self)! + 1) % SortOrder.allCases.count] }
-
-    /// Keys in this order: names ascending; waiters and p99 descending, ties by name.
-    public func sorted(_ keys: [KeySnapshot]) -> [KeySnapshot] {
-        switch self {
-        case .name: return keys.sorted { $0.key < $1.key }
-        case .waiters: return keys.sorted { ($0.waiters, $1.key) > ($1.waiters, $0.key) }
-        case .p99: return keys.sorted { ($0.waitMs.p99, $1.key) > ($1.waitMs.p99, $0.key) }
-        }
-    }
-}
-
-/// Which parameter the input line sets.
+/// Which parameter the edit form's cursor is in.
 public enum ValueField: String, Sendable {
     case capacity, refill
     var other: ValueField { self == .capacity ? .refill : .capacity }
 }
 
-/// The "type an exact value" line.
+/// The edit form (`Enter`): capacity and refill together, each with its own text. Both start
+/// with the current values; the first key typed into a field replaces its value (as a selected
+/// field does), so text never carries from one field into the other.
 public struct InputLine: Sendable, Equatable {
     public var field: ValueField
-    public var text: String
+    public var capacity: String
+    public var refill: String
+    /// Whether a field still shows the value it opened with (the next character replaces it).
+    public var untouched: Set<ValueField> = [.capacity, .refill]
     /// Key it applies to, nil for every key.
     public var target: String?
+    /// Keys it applies to when a group row is selected (nil: `target`).
+    public var targets: [String]?
     public var error: String?
+
+    public init(field: ValueField = .capacity, capacity: String = "", refill: String = "",
+                untouched: Set<ValueField> = [.capacity, .refill], target: String?, targets: [String]? = nil, error: String? = nil) {
+        self.field = field; self.capacity = capacity; self.refill = refill; self.untouched = untouched; self.target = target
+        self.targets = targets; self.error = error
+    }
+
+    /// The text of the field the cursor is in.
+    public var text: String {
+        get { field == .capacity ? capacity : refill }
+        set { if field == .capacity { capacity = newValue } else { refill = newValue } }
+    }
 }
 
 /// The provider-preset picker.
@@ -45,6 +49,8 @@ public struct PresetPicker: Sendable, Equatable {
 /// What covers the main screen and takes the keys while it is open.
 public enum Overlay: Sendable, Equatable {
     case help
+    /// Typing into the filter (`/`); the text is `DashboardState.filter`, applied as typed.
+    case find
     case input(InputLine)
     case picker(PresetPicker)
 }
@@ -63,14 +69,31 @@ public struct DashboardState: Sendable, Equatable {
     public static let speeds: [Double] = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
 
     public var mode: FleetMode
-    /// Selected bucket by key name, so the selection survives re-sorting.
-    public var selectedKey: String?
+    /// Selected row by what it stands for, so the selection survives re-sorting and folding.
+    public var selection: RowID?
     /// First table row shown.
     public var scroll: Int = 0
     /// Table rows that fit on screen (set on resize), for scrolling.
     public var visibleRows: Int = 8
+    /// Screen size of the last frame, so a mouse position can be mapped to what is under it.
+    public var screenWidth = 0, screenHeight = 0
+    /// The terminal's glyph set, so a mouse position maps to the frame as drawn.
+    public var glyphs: Glyphs = .unicode
     public var focus: Pane = .table
-    public var sort: SortOrder = .name
+    /// First content row shown in the detail and isolation panes (↑/↓ while they have focus).
+    public var paneScroll: [Pane: Int] = [:]
+    public var sort = TableSort()
+    /// Tenants over users, groups over keys (`T` turns it off).
+    public var tree: Bool = true
+    /// Parents folded or unfolded by hand; the others follow `TableModel.unfoldedUpTo`.
+    public var expanded: [RowID: Bool] = [:]
+    /// Keys whose name contains this (case-insensitive) are shown; empty shows all.
+    public var filter: String = ""
+    /// User key → tenant, from the scenario, for the tenant tree (see `KeyTree`).
+    public var tenantOfUser: [String: String] = [:]
+    /// The keys' natural order and tree, kept between frames and key presses (not part of the
+    /// state's value: copies share it, and it never makes two states differ).
+    public var cache = NameRanks()
     public var applyToAll: Bool = false
     public var paused: Bool = false
     public var speed: Double = 1
@@ -82,10 +105,13 @@ public struct DashboardState: Sendable, Equatable {
     /// The fleet as it was when the last change was sent, to show what the change did.
     public var baseline: ChangeBaseline?
     public var quit: Bool = false
+    /// The compare view (`c`) in place of the panes, nil when off (see `CompareFeed`).
+    public var compare: CompareFeed?
 
     public init(mode: FleetMode = .simulated, speed: Double = 1, themeNames: [String] = ["default"],
-                theme: String? = nil, presetNames: [String] = []) {
+                theme: String? = nil, presetNames: [String] = [], tenantOfUser: [String: String] = [:]) {
         self.mode = mode
+        self.tenantOfUser = tenantOfUser
         self.speed = mode == .live ? 1 : speed
         self.themeNames = themeNames
         self.themeIndex = theme.flatMap { themeNames.firstIndex(of: $0) } ?? 0
@@ -94,18 +120,48 @@ public struct DashboardState: Sendable, Equatable {
 
     public var themeName: String { themeNames.isEmpty ? "default" : themeNames[themeIndex % themeNames.count] }
 
-    /// The table's rows in the current order.
-    public func rows(_ snapshot: FleetSnapshot) -> [KeySnapshot] { sort.sorted(snapshot.keys) }
-
-    /// Index of the selected key in `rows`, the first row when the key is gone (keying changed).
-    public func selectedIndex(_ snapshot: FleetSnapshot) -> Int {
-        let rows = rows(snapshot)
-        return selectedKey.flatMap { k in rows.firstIndex { $0.key == k } } ?? 0
+    /// The selected key's name; nil when a group row (or nothing) is selected. Setting it
+    /// selects that key's row.
+    public var selectedKey: String? {
+        get { if case let .key(k)? = selection { return k } else { return nil } }
+        set { selection = newValue.map { .key($0) } }
     }
 
+    /// The table's rows in the current order, tree, filter and folding applied.
+    public func model(_ snapshot: FleetSnapshot, ranks: NameRanks? = nil) -> TableModel { TableModel(self, snapshot, ranks: ranks ?? cache) }
+
+    /// Index of the selected row in `model`: the selected key's row, else the row of the
+    /// parent it is folded under, else the first bucket row (a keying change removed it).
+    public func selectedIndex(_ model: TableModel, _ snapshot: FleetSnapshot) -> Int {
+        if let i = model.index(of: selection) { return i }
+        if case let .key(k)? = selection, let ki = snapshot.keys.firstIndex(where: { $0.key == k }) {
+            for (id, children) in model.children where children.contains(ki) {
+                if let i = model.index(of: id) { return i }
+            }
+        }
+        return model.rows.firstIndex { $0.keyIndex != nil } ?? 0
+    }
+
+    /// The selected row, nil when the table is empty.
+    public func selectedRow(_ model: TableModel, _ snapshot: FleetSnapshot) -> TableRow? {
+        model.rows.isEmpty ? nil : model.rows[min(selectedIndex(model, snapshot), model.rows.count - 1)]
+    }
+
+    /// The bucket of the selected row (a tenant parent is a bucket; a group row is not).
     public func selected(_ snapshot: FleetSnapshot) -> KeySnapshot? {
-        let rows = rows(snapshot)
-        return rows.isEmpty ? nil : rows[min(selectedIndex(snapshot), rows.count - 1)]
+        let model = model(snapshot)
+        return selectedRow(model, snapshot)?.keyIndex.map { snapshot.keys[$0] }
+    }
+
+    /// The map `KeyTree` uses to put each user under its tenant, from the scenario's clients
+    /// (named as the fleet names them: `<name>` or `<name>-<n>`).
+    public static func tenants(of scenario: Scenario) -> [String: String] {
+        var map: [String: String] = [:]
+        for spec in scenario.clients {
+            if spec.count == 1 { map[spec.name] = spec.tenant; continue }
+            for i in 1...max(1, spec.count) { map["\(spec.name)-\(i)"] = spec.tenant }
+        }
+        return map
     }
 }
 
@@ -146,7 +202,10 @@ public struct ChangeBaseline: Sendable, Equatable {
         }
         let parts = snapshot.groups.compactMap { g -> String? in
             guard let before = groupP99[g.name] else { return nil }
-            return "\(g.name) p99 \(Format.milliseconds(before)) \(arrow) \(Format.milliseconds(g.waitMs.p99))"
+            // Percentiles count admitted requests: say who is still waiting, and for how long, so
+            // "p99 0 → 0" never hides a group starving right after the change.
+            let waiting = g.waiting > 0 ? " (\(Format.count(g.waiting)) waiting \(Format.seconds(g.oldestWaitSeconds)))" : ""
+            return "\(g.name) p99 \(Format.milliseconds(before)) \(arrow) \(Format.milliseconds(g.waitMs.p99))\(waiting)"
         }
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }

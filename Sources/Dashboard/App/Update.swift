@@ -8,6 +8,8 @@ public enum Effect: Sendable, Equatable {
     case step
     case restart
     case setTheme(String)
+    /// Write the current screen as SVG and plain text into the working directory.
+    case saveScreen
     case quit
 }
 
@@ -16,10 +18,16 @@ public enum Event: Sendable, Equatable {
     case key(Key)
     /// The table now has room for this many rows.
     case layout(visibleRows: Int)
+    /// The terminal is this size: the table's rows and the mouse's targets follow from it.
+    case screen(width: Int, height: Int)
+    /// A mouse button or wheel, at a screen cell.
+    case mouse(MouseEvent)
     /// The run loop could not carry out an effect (the driver rejected a value, ...).
     case failed(String)
     /// The status message has been shown long enough.
     case messageExpired
+    /// The run loop did something worth saying (where a saved screen went).
+    case note(String)
 }
 
 /// The dashboard's state transitions: pure, no I/O, so every key is tested without a terminal.
@@ -39,10 +47,19 @@ public enum DashboardUpdate {
         case let .layout(rows):
             s.visibleRows = max(1, rows)
             s.keepSelectionVisible(snapshot)
+        case let .screen(width, height):
+            s.screenWidth = width; s.screenHeight = height
+            let rows = s.model(snapshot).rows.count
+            s.visibleRows = max(1, DashboardLayout(width: width, height: height, keyCount: rows)?.tableRows ?? 1)
+            s.keepSelectionVisible(snapshot)
+        case let .mouse(event):
+            effects = s.handleMouse(event, snapshot)
         case let .failed(message):
             s.message = StatusMessage(message, isError: true)
         case .messageExpired:
             s.message = nil
+        case let .note(text):
+            s.message = StatusMessage(text)
         case .key(.ctrl("c")):
             // Ctrl-C quits from anywhere: help, input line and picker included.
             s.quit = true
@@ -51,13 +68,20 @@ public enum DashboardUpdate {
             switch s.overlay {
             case .help:
                 s.overlay = nil // any key closes the help
+            case .find?:
+                s.handleFind(key, snapshot)
             case let .input(line)?:
                 effects = s.handleInput(line, key, snapshot)
             case let .picker(picker)?:
                 effects = s.handlePicker(picker, key, snapshot)
             case nil:
                 guard let action = KeyTable.action(for: key) else {
-                    if case .escape = key { s.message = nil } else { s.message = StatusMessage("unbound key \(key.label(.unicode)); ? shows the keys") }
+                    if case .escape = key {
+                        // Esc clears the filter first (k9s), then the message.
+                        if !s.filter.isEmpty { s.filter = ""; s.message = StatusMessage("filter cleared"); s.keepSelectionVisible(snapshot) } else { s.message = nil }
+                    } else {
+                        s.message = StatusMessage("unbound key \(key.label(.unicode)); ? shows the keys")
+                    }
                     break
                 }
                 effects = s.perform(action, snapshot)
@@ -70,48 +94,108 @@ public enum DashboardUpdate {
 extension DashboardState {
     mutating func perform(_ action: Action, _ snapshot: FleetSnapshot) -> [Effect] {
         message = nil
-        let rows = rows(snapshot)
-        let current = selected(snapshot)
-        let target = applyToAll ? nil : current?.key
-        let targetText = target ?? "all keys"
+        // The table's rows only for the actions that need them (with 10,000 keys a model is
+        // milliseconds, and `?` or Space should not pay for it).
+        lazy var model = self.model(snapshot)
+        lazy var row = selectedRow(model, snapshot)
+        lazy var current = row?.keyIndex.map { snapshot.keys[$0] }
+        // A group row (not a bucket) sends each change to every key folded under it.
+        lazy var groupKeys: [String]? = current == nil ? row.flatMap { model.children[$0.id] }.map { $0.map { snapshot.keys[$0].key } } : nil
+        lazy var reference = current ?? groupKeys?.first.flatMap { k in snapshot.keys.first { $0.key == k } }
+        lazy var target = applyToAll ? nil : current?.key
+        lazy var targetText = applyToAll ? "all keys" : current?.key ?? row.map { "\($0.id.name) (\(groupKeys?.count ?? 0) keys)" } ?? "all keys"
+        func commands(_ make: (String?) -> FleetCommand) -> [Effect] {
+            if !applyToAll, current == nil, let groupKeys { return groupKeys.map { .command(make($0)) } }
+            return [.command(make(target))]
+        }
         switch action {
         case .quit:
             quit = true
             return [.quit]
         case .help:
             overlay = .help
-        case .selectNext, .selectPrevious:
-            guard !rows.isEmpty else { break }
-            let i = selectedIndex(snapshot) + (action == .selectNext ? 1 : -1)
-            selectedKey = rows[min(max(0, i), rows.count - 1)].key
+        case .selectNext, .selectPrevious, .pageUp, .pageDown, .first, .last:
+            if focus != .table {
+                // ↑/↓ act on what has focus: a pane scrolls its content.
+                let old = paneScroll[focus] ?? 0
+                let step: Int = switch action {
+                case .selectNext: 1
+                case .selectPrevious: -1
+                case .pageDown: 10
+                case .pageUp: -10
+                case .first: -old
+                default: 1000
+                }
+                paneScroll[focus] = max(0, old + step) // the view clamps to the content's height
+                break
+            }
+            guard !model.rows.isEmpty else { break }
+            let here = selectedIndex(model, snapshot)
+            let page = max(1, visibleRows - 1)
+            let i: Int = switch action {
+            case .selectNext: here + 1
+            case .selectPrevious: here - 1
+            case .pageDown: here + page
+            case .pageUp: here - page
+            case .first: 0
+            default: model.rows.count - 1
+            }
+            selection = model.rows[min(max(0, i), model.rows.count - 1)].id
             keepSelectionVisible(snapshot)
         case .nextPane:
             focus = focus.next
-        case .cycleSort:
-            if selectedKey == nil { selectedKey = current?.key }
-            sort = sort.next
+        case .cycleSort, .reverseSort:
+            if selection == nil { selection = row?.id }
+            sort = action == .cycleSort ? TableSort(sort.column.next) : TableSort(sort.column, descending: !sort.descending)
             keepSelectionVisible(snapshot)
-            message = StatusMessage("sorted by \(sort.rawValue)")
+            message = StatusMessage("sorted by \(sort.label(.unicode))")
+        case .filter:
+            overlay = .find
+            focus = .table
+        case .fold, .unfold:
+            guard let row else { break }
+            if row.parent == nil, action == .fold, let parent = model.rows[..<selectedIndex(model, snapshot)].last(where: { $0.parent != nil && row.depth > 0 }) {
+                // ← on a child goes to its parent and folds it, as file trees do.
+                selection = parent.id
+                expanded[parent.id] = false
+            } else if row.parent != nil {
+                expanded[row.id] = action == .unfold
+            }
+            keepSelectionVisible(snapshot)
+        case .foldAll:
+            let parents = model.rows.filter { $0.parent != nil }
+            let unfold = parents.contains { $0.parent?.expanded == false }
+            for p in parents { expanded[p.id] = unfold }
+            if let row, row.depth > 0, !unfold,
+               let parent = model.rows[..<selectedIndex(model, snapshot)].last(where: { $0.parent != nil }) { selection = parent.id }
+            message = StatusMessage(parents.isEmpty ? "nothing to fold under \(snapshot.keying.rawValue) keying" : unfold ? "unfolded all" : "folded all")
+            keepSelectionVisible(snapshot)
+        case .toggleTree:
+            if selection == nil { selection = row?.id } // the row selected now, found again in the other view
+            tree.toggle()
+            message = StatusMessage(tree ? "tree: tenants and groups fold their keys" : "flat table")
+            keepSelectionVisible(snapshot)
         case .capacityUp, .capacityDown:
-            guard let current else { message = StatusMessage("no bucket to change", isError: true); break }
-            let value = DashboardUpdate.rounded(action == .capacityUp ? current.capacity * DashboardUpdate.step
-                                                                      : current.capacity / DashboardUpdate.step)
-            message = StatusMessage("capacity \(targetText): \(Format.exact(current.capacity)) → \(Format.exact(value)) tokens")
+            guard let reference else { message = StatusMessage("no bucket to change", isError: true); break }
+            let value = DashboardUpdate.rounded(action == .capacityUp ? reference.capacity * DashboardUpdate.step
+                                                                      : reference.capacity / DashboardUpdate.step)
+            message = StatusMessage("capacity \(targetText): \(Format.exact(reference.capacity)) → \(Format.exact(value)) tokens")
             baseline = ChangeBaseline(snapshot, key: target)
-            return [.command(.setCapacity(value, key: target))]
+            return commands { .setCapacity(value, key: $0) }
         case .refillUp, .refillDown:
-            guard let current else { message = StatusMessage("no bucket to change", isError: true); break }
-            let value = DashboardUpdate.rounded(action == .refillUp ? current.refillPerSecond * DashboardUpdate.step
-                                                                    : current.refillPerSecond / DashboardUpdate.step)
-            message = StatusMessage("refill \(targetText): \(Format.exact(current.refillPerSecond))/s → \(Format.exact(value))/s")
+            guard let reference else { message = StatusMessage("no bucket to change", isError: true); break }
+            let value = DashboardUpdate.rounded(action == .refillUp ? reference.refillPerSecond * DashboardUpdate.step
+                                                                    : reference.refillPerSecond / DashboardUpdate.step)
+            message = StatusMessage("refill \(targetText): \(Format.exact(reference.refillPerSecond))/s → \(Format.exact(value))/s")
             baseline = ChangeBaseline(snapshot, key: target)
-            return [.command(.setRefill(value, key: target))]
+            return commands { .setRefill(value, key: $0) }
         case .toggleApplyToAll:
             applyToAll.toggle()
             message = StatusMessage(applyToAll ? "changes now apply to all keys" : "changes now apply to the selected key")
         case .enterValue:
-            guard current != nil || applyToAll else { message = StatusMessage("no bucket to change", isError: true); break }
-            overlay = .input(InputLine(field: .capacity, text: "", target: target, error: nil))
+            guard let reference else { message = StatusMessage("no bucket to change", isError: true); break }
+            overlay = .input(InputLine(capacity: Format.exact(reference.capacity), refill: Format.exact(reference.refillPerSecond),
+                                       target: target, targets: applyToAll ? nil : groupKeys))
         case .cycleKeying:
             let next = snapshot.keying.next
             message = StatusMessage("keying \(snapshot.keying.rawValue) → \(next.rawValue)")
@@ -126,7 +210,8 @@ extension DashboardState {
             overlay = .picker(PresetPicker(names: presetNames, index: 0))
         case .togglePause:
             paused.toggle()
-            message = StatusMessage(paused ? "paused: . steps, Space resumes" : "running")
+            // Live mode cannot step: only offer what works.
+            message = StatusMessage(paused ? (mode == .simulated ? "paused: . steps, Space resumes" : "paused: Space resumes") : "running")
             return [.setPaused(paused)]
         case .step:
             guard mode == .simulated else { message = StatusMessage("live mode cannot step", isError: true); break }
@@ -146,88 +231,27 @@ extension DashboardState {
             themeIndex = (themeIndex + 1) % themeNames.count
             message = StatusMessage("theme \(themeName)")
             return [.setTheme(themeName)]
+        case .saveScreen:
+            return [.saveScreen]
         case .restart:
             message = StatusMessage("restarted \(snapshot.scenario)")
             scroll = 0
             baseline = nil
             return [.restart]
+        case .toggleCompare:
+            compare = compare == nil ? CompareFeed(snapshot, budgetFrom: current) : nil
+            message = StatusMessage(compare == nil ? "compare view off" : "compare view: every algorithm on the arrivals from now on")
         }
         return []
     }
 
     mutating func keepSelectionVisible(_ snapshot: FleetSnapshot) {
-        let count = snapshot.keys.count
-        let i = selectedIndex(snapshot)
+        let model = model(snapshot)
+        let count = model.rows.count
+        let i = selectedIndex(model, snapshot)
         if i < scroll { scroll = i }
         if i >= scroll + visibleRows { scroll = i - visibleRows + 1 }
         scroll = max(0, min(scroll, max(0, count - visibleRows)))
-    }
-
-    mutating func handleInput(_ line: InputLine, _ key: Key, _ snapshot: FleetSnapshot) -> [Effect] {
-        var line = line
-        switch key {
-        case .escape:
-            overlay = nil
-            message = StatusMessage("cancelled")
-            return []
-        case .tab, .backTab:
-            line.field = line.field.other
-            line.error = nil
-        case .backspace, .delete:
-            if !line.text.isEmpty { line.text.removeLast() }
-            line.error = nil
-        case .enter:
-            let text = line.text.trimmingSpaces
-            guard let value = Double(text), value.isFinite else {
-                line.error = text.isEmpty ? "type a number" : "'\(text)' is not a number"
-                break
-            }
-            guard value > 0 else {
-                line.error = "\(line.field.rawValue) must be > 0, got \(Format.number(value))"
-                break
-            }
-            overlay = nil
-            baseline = ChangeBaseline(snapshot, key: line.target)
-            let who = line.target ?? "all keys"
-            switch line.field {
-            case .capacity:
-                message = StatusMessage("capacity \(who) set to \(Format.exact(value)) tokens")
-                return [.command(.setCapacity(value, key: line.target))]
-            case .refill:
-                message = StatusMessage("refill \(who) set to \(Format.exact(value))/s")
-                return [.command(.setRefill(value, key: line.target))]
-            }
-        case let .char(c):
-            if line.text.count < 16 { line.text.append(c) }
-            line.error = nil
-        default:
-            break
-        }
-        overlay = .input(line)
-        return []
-    }
-
-    mutating func handlePicker(_ picker: PresetPicker, _ key: Key, _ snapshot: FleetSnapshot) -> [Effect] {
-        var picker = picker
-        switch key {
-        case .up, .char("k"):
-            picker.index = max(0, picker.index - 1)
-        case .down, .char("j"):
-            picker.index = min(picker.names.count - 1, picker.index + 1)
-        case .enter:
-            overlay = nil
-            let name = picker.names[picker.index]
-            baseline = ChangeBaseline(snapshot, key: nil)
-            message = StatusMessage("preset \(name) applied to every client bucket")
-            return [.command(.applyPreset(name))]
-        case .escape, .char("q"), .char("p"):
-            overlay = nil
-            return []
-        default:
-            break
-        }
-        overlay = .picker(picker)
-        return []
     }
 }
 

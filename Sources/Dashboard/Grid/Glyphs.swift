@@ -23,6 +23,12 @@ public struct Glyphs: Sendable, Equatable {
     public var noisyMark: String
     /// Between words in a title: "user-3 · quiet".
     public var bullet: String
+    /// A parent row whose children are hidden / shown.
+    public var folded: String = "▸"
+    public var unfolded: String = "▾"
+    /// Before a percentile that counts requests still waiting, so the true value can only be higher.
+    public var atLeast: String = "≥"
+    public var warning: String = "⚠"
 
     public static let unicode = Glyphs(
         eighths: ["▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], braille: true, asciiLevels: [".", ":"],
@@ -34,5 +40,5 @@ public struct Glyphs: Sendable, Equatable {
         eighths: [".", ".", ":", ":", "=", "=", "#", "#"], braille: false, asciiLevels: [".", "|"],
         horizontal: "-", vertical: "|", ellipsis: "~", selected: ">", queueFull: "#", queueEmpty: ".",
         running: ">", paused: "=", arrow: "->", up: "^", down: "v", axisTick: "+",
-        quietMark: "o", noisyMark: "*", bullet: "/")
+        quietMark: "o", noisyMark: "*", bullet: "/", folded: "+", unfolded: "-", atLeast: ">=", warning: "!")
 }

@@ -69,29 +69,56 @@ enum HeaderView {
         }
         put("429", palette.style(.inactiveFg))
         put(Format.percent(up.rate429), up.rate429 > 0 ? palette.style(.error, .bold) : palette.style(.ok), gap: 2)
-        put("in flight", palette.style(.inactiveFg))
-        put(String(up.inFlight), palette.base)
+        // Label and number together or not at all: a bare "4" says nothing.
+        let inFlight = Format.count(up.inFlight)
+        if x + CellWidth.of("in flight") + 1 + CellWidth.of(inFlight) <= rect.maxX {
+            put("in flight", palette.style(.inactiveFg))
+            put(inFlight, palette.base)
+        }
     }
 }
 
-/// The row above the hint bar: the input line while typing a value, otherwise the last message.
+/// The row above the hint bar: the edit form or the filter while typing, otherwise the last
+/// message, otherwise any warning about the fleet.
 enum StatusLine {
-    static func render(_ state: DashboardState, into grid: inout Grid, at rect: Rect, context: ViewContext) {
-        let palette = context.palette
+    static func render(_ state: DashboardState, _ snapshot: FleetSnapshot, into grid: inout Grid, at rect: Rect, context: ViewContext) {
+        let palette = context.palette, g = context.glyphs
+        let cursor = g.braille ? "▏" : "_"
+        var x = rect.x + 1
         if case let .input(line)? = state.overlay {
-            let label = "\(line.field.rawValue) for \(line.target ?? "all keys")\(line.field == .refill ? " (/s)" : ""): "
-            var x = rect.x + 1
-            x += grid.put(label, x: x, y: rect.y, style: palette.style(.title, .bold))
-            x += grid.put(line.text, x: x, y: rect.y, style: palette.style(.hiFg, .bold))
-            x += grid.put(context.glyphs.braille ? "▏" : "_", x: x, y: rect.y, style: palette.style(.hiFg))
+            let who = line.targets.map { "\($0.count) keys" } ?? line.target ?? "all keys"
+            x += grid.put("set \(who): ", x: x, y: rect.y, style: palette.style(.title, .bold))
+            for field in [ValueField.capacity, .refill] {
+                let active = line.field == field
+                let text = field == .capacity ? line.capacity : line.refill
+                x += grid.put(field == .capacity ? "capacity " : "  refill/s ", x: x, y: rect.y, style: palette.style(.inactiveFg))
+                // The untouched value is shown reversed: typing replaces it.
+                let style = active ? (line.untouched.contains(field) ? palette.style(.hiFg, [.bold, .reverse]) : palette.style(.hiFg, .bold))
+                                   : palette.base
+                x += grid.put(text, x: x, y: rect.y, style: style)
+                if active { x += grid.put(cursor, x: x, y: rect.y, style: palette.style(.hiFg)) }
+            }
             if let error = line.error {
                 grid.put("  " + error, x: x, y: rect.y, style: palette.style(.error, .bold), maxWidth: rect.maxX - x)
             }
             return
         }
+        if case .find? = state.overlay {
+            x += grid.put("/", x: x, y: rect.y, style: palette.style(.title, .bold))
+            x += grid.put(state.filter, x: x, y: rect.y, style: palette.style(.hiFg, .bold))
+            x += grid.put(cursor, x: x, y: rect.y, style: palette.style(.hiFg))
+            grid.put("  filter keys by name (Enter keeps it, Esc clears)", x: x, y: rect.y, style: palette.style(.inactiveFg),
+                     maxWidth: rect.maxX - x)
+            return
+        }
         if let message = state.message {
-            grid.put(TextFit.truncate(message.text, to: rect.width - 2, ellipsis: context.glyphs.ellipsis),
+            grid.put(TextFit.truncate(message.text, to: rect.width - 2, ellipsis: g.ellipsis),
                      x: rect.x + 1, y: rect.y, style: message.isError ? palette.style(.error, .bold) : palette.style(.inactiveFg))
+            return
+        }
+        if let warning = FleetWarnings.all(snapshot).first {
+            grid.put(TextFit.truncate(g.warning + " " + warning, to: rect.width - 2, ellipsis: g.ellipsis),
+                     x: rect.x + 1, y: rect.y, style: palette.style(.warn, .bold))
         }
     }
 }

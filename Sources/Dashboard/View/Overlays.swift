@@ -28,7 +28,7 @@ enum HelpOverlay {
         let labelWidth = bindings.map { CellWidth.of(KeyTable.label($0, glyphs: g)) }.max() ?? 6
         let descWidth = bindings.map { CellWidth.of($0.help) }.max() ?? 20
         let entryWidth = labelWidth + 2 + descWidth
-        let footer = "Enter: Tab switches capacity/refill, Esc cancels. Any key closes."
+        let footer = "Mouse: click a row, a title to sort, a key below; wheel scrolls."
         let maxInner = grid.height - 2 - 2 - 2 // screen margin, border, footer + gap
         let twoColumns = bindings.count > maxInner
         let perColumn = twoColumns ? (bindings.count + 1) / 2 : bindings.count
@@ -87,10 +87,16 @@ enum SizeGate {
 enum HintBar {
     /// The hints shown in `width` columns, in key-table order.
     static func hints(for state: DashboardState, width: Int, glyphs: Glyphs) -> [(String, String)] {
+        placed(for: state, width: width, glyphs: glyphs).map { ($0.key, $0.word) }
+    }
+
+    /// The hints with the action a click on each does (nil: an overlay's hint, not clickable).
+    static func placed(for state: DashboardState, width: Int, glyphs: Glyphs) -> [(key: String, word: String, action: Action?)] {
         switch state.overlay {
-        case .help?: return [("any key", "closes the help")]
-        case .input?: return [("Enter", "apply"), ("Tab", "capacity/refill"), ("Esc", "cancel"), ("Bksp", "delete")]
-        case .picker?: return [(glyphs.up + glyphs.down, "choose"), ("Enter", "apply"), ("Esc", "cancel")]
+        case .help?: return [("any key", "closes the help", nil)]
+        case .input?: return [("Enter", "apply both", nil), ("Tab", "capacity/refill", nil), ("Esc", "cancel", nil), ("Bksp", "delete", nil)]
+        case .find?: return [("Enter", "keep filter", nil), ("Esc", "clear", nil), (glyphs.up + glyphs.down, "move", nil), ("Bksp", "delete", nil)]
+        case .picker?: return [(glyphs.up + glyphs.down, "choose", nil), ("Enter", "apply", nil), ("Esc", "cancel", nil)]
         case nil: break
         }
         let candidates = KeyTable.bindings.enumerated().filter { $0.element.hint != nil }
@@ -102,16 +108,19 @@ enum HintBar {
             used += cost; chosen.insert(index)
         }
         return candidates.filter { chosen.contains($0.offset) }.map {
-            (KeyTable.hintLabel($0.element, glyphs: glyphs), $0.element.hint!)
+            (KeyTable.hintLabel($0.element, glyphs: glyphs), $0.element.hint!, $0.element.action)
         }
     }
 
     static func render(_ state: DashboardState, into grid: inout Grid, at rect: Rect, context: ViewContext) {
         let palette = context.palette
         var x = rect.x + 1
-        for (key, word) in hints(for: state, width: rect.width, glyphs: context.glyphs) {
+        for (key, word, action) in placed(for: state, width: rect.width, glyphs: context.glyphs) {
+            let start = x
             x += grid.put(key, x: x, y: rect.y, style: palette.style(.hiFg, .bold))
-            x += grid.put(" " + word, x: x, y: rect.y, style: palette.style(.inactiveFg)) + 2
+            x += grid.put(" " + word, x: x, y: rect.y, style: palette.style(.inactiveFg))
+            if let action { grid.regions.append(HitRegion(Rect(x: start, y: rect.y, width: x - start, height: 1), .action(action))) }
+            x += 2
         }
     }
 }

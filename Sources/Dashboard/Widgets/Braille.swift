@@ -6,7 +6,8 @@
 /// // ["⢀⣼"]: bars 0, 1, 2 and 4 dots tall, bottom-aligned
 /// ```
 /// Values are drawn as bars from the bottom. A positive value is at least one dot tall, so a
-/// trickle is visible; zero and missing samples are blank.
+/// trickle is visible; zero and missing samples are blank here (`Sparkline` and `Chart` draw a
+/// dim baseline under zero samples, and say "no data yet" when there are none).
 public enum BrailleChart {
     /// Dot bits, by column (0 left, 1 right) and dot row from the top (0...3).
     static let bits: [[UInt32]] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]]
@@ -71,6 +72,36 @@ public enum BrailleChart {
                         lower: glyphs.asciiLevels[0], full: glyphs.asciiLevels[1])
     }
 
+    /// When every sample shown is exactly zero, the cells that hold samples (a chart `width`
+    /// cells wide, newest at the right): drawn as a baseline, so "zero all along" reads
+    /// differently from "no sample yet" (blank). Any other series gets none (all false).
+    public static func zeroCells(_ samples: [Double], width: Int, perCell: Int) -> [Bool] {
+        guard width > 0 else { return [] }
+        let shown = Array(samples.suffix(width * perCell))
+        guard shown.allSatisfy({ $0 == 0 }) else { return Array(repeating: false, count: width) }
+        let missing = width * perCell - shown.count
+        return (0..<width).map { cell in
+            var present = false
+            for j in 0..<perCell {
+                let i = cell * perCell + j - missing
+                guard i >= 0 else { continue }
+                if shown[i] != 0 { return false }
+                present = true
+            }
+            return present
+        }
+    }
+
+    /// The baseline glyph for zero cells.
+    static func baselineGlyph(_ glyphs: Glyphs) -> String { glyphs.braille ? "⠤" : "_" }
+
+    /// Draws the baseline into `row` (a chart's bottom row) over zero cells that are blank.
+    static func drawBaseline(_ samples: [Double], into grid: inout Grid, x: Int, y: Int, width: Int, style: Style, glyphs: Glyphs) {
+        for (i, zero) in zeroCells(samples, width: width, perCell: glyphs.braille ? 2 : 1).enumerated() where zero {
+            if grid[x + i, y].text == " " { grid.put(baselineGlyph(glyphs), x: x + i, y: y, style: style) }
+        }
+    }
+
     /// A rounded-up axis maximum: 1, 2, 5, 10, 20, 50, ... at least `value` (and at least `floor`).
     public static func niceMaximum(_ value: Double, floor: Double = 1) -> Double {
         let v = max(value.isFinite ? value : 0, floor)
@@ -88,16 +119,29 @@ public struct Sparkline: Sendable {
     public var maximum: Double
     public var style: Style
     public var glyphs: Glyphs
+    /// Style of the zero baseline (nil: the series' own style, dimmed).
+    public var baseline: Style?
+    /// Shown when there are no samples at all.
+    public var emptyText: String
 
-    public init(samples: [Double], maximum: Double? = nil, style: Style = .plain, glyphs: Glyphs = .unicode) {
+    public init(samples: [Double], maximum: Double? = nil, style: Style = .plain, glyphs: Glyphs = .unicode,
+                baseline: Style? = nil, emptyText: String = "no data yet") {
         self.samples = samples; self.style = style; self.glyphs = glyphs
         self.maximum = maximum ?? BrailleChart.niceMaximum(samples.max() ?? 0)
+        self.baseline = baseline; self.emptyText = emptyText
     }
 
     public func render(into grid: inout Grid, at rect: Rect) {
         guard !rect.isEmpty else { return }
+        guard !samples.isEmpty else {
+            grid.put(CellWidth.of(emptyText) <= rect.width ? emptyText : "-", x: rect.x, y: rect.y, style: (baseline ?? style).with(.dim),
+                     maxWidth: rect.width)
+            return
+        }
         let row = BrailleChart.rows(samples: samples, width: rect.width, height: 1, maximum: maximum, glyphs: glyphs)
         grid.put(row.first ?? "", x: rect.x, y: rect.y, style: style, maxWidth: rect.width)
+        BrailleChart.drawBaseline(samples, into: &grid, x: rect.x, y: rect.y, width: rect.width, style: (baseline ?? style).with(.dim),
+                                  glyphs: glyphs)
     }
 }
 
@@ -119,10 +163,13 @@ public struct Chart: Sendable {
     public var labelStyle: Style
     public var glyphs: Glyphs
     public var format: @Sendable (Double) -> String
+    /// Shown in the plot when there are no samples at all.
+    public var emptyText: String
 
     public init(title: String, unit: String, samples: [Double], secondsPerSample: Double, maximum: Double? = nil,
-                style: Style = .plain, labelStyle: Style = .plain, glyphs: Glyphs = .unicode,
+                style: Style = .plain, labelStyle: Style = .plain, glyphs: Glyphs = .unicode, emptyText: String = "no data yet",
                 format: @escaping @Sendable (Double) -> String = { Format.number($0) }) {
+        self.emptyText = emptyText
         self.title = title; self.unit = unit; self.samples = samples; self.secondsPerSample = secondsPerSample
         self.maximum = maximum ?? BrailleChart.niceMaximum(samples.max() ?? 0)
         self.style = style; self.labelStyle = labelStyle; self.glyphs = glyphs; self.format = format
@@ -150,6 +197,14 @@ public struct Chart: Sendable {
             grid.put(i == 0 || i == plotHeight - 1 ? glyphs.axisTick : glyphs.vertical,
                      x: rect.x + axis - 1, y: y, style: labelStyle.with(.dim))
             grid.put(row, x: rect.x + axis, y: y, style: style, maxWidth: plotWidth)
+        }
+        if samples.isEmpty {
+            let text = emptyText
+            grid.put(text, x: rect.x + axis + max(0, (plotWidth - CellWidth.of(text)) / 2), y: rect.y + 1 + (plotHeight - 1) / 2,
+                     style: labelStyle.with(.dim), maxWidth: plotWidth)
+        } else {
+            BrailleChart.drawBaseline(samples, into: &grid, x: rect.x + axis, y: rect.y + plotHeight, width: plotWidth,
+                                      style: style.with(.dim), glyphs: glyphs)
         }
     }
 }

@@ -18,6 +18,44 @@ public enum Format {
         return trim(a / 1_000_000_000, "G")
     }
 
+    /// Three significant digits, so a value is never rounded past what tells it apart: 12.5
+    /// stays 12.5 (not 13), 8,192 is 8.19k, 20,000 is 20k, 0.25 stays 0.25. At most 5 characters
+    /// below 10^9.
+    public static func compact(_ v: Double) -> String {
+        guard v.isFinite else { return v.isNaN ? "-" : "∞" }
+        let a = abs(v), sign = v < 0 ? "-" : ""
+        if a < 0.0005 { return "0" }
+        func sig(_ x: Double, _ suffix: String) -> String {
+            let decimals = x < 10 ? 2 : x < 100 ? 1 : 0
+            return sign + trimmed(x, decimals: decimals) + suffix
+        }
+        if a < 1 { return sign + trimmed(a, decimals: 3) }
+        if a < 999.5 { return sig(a, "") }
+        if a < 999_500 { return sig(a / 1000, "k") }
+        if a < 999_500_000 { return sig(a / 1_000_000, "M") }
+        return sig(a / 1_000_000_000, "G")
+    }
+
+    /// A count as exact as fits in 5 characters: 7, 1234, 12.3k.
+    public static func count(_ n: Int) -> String {
+        abs(n) < 10_000 ? String(n) : compact(Double(n))
+    }
+
+    /// `x` with at most `decimals` decimals, trailing zeros dropped.
+    static func trimmed(_ x: Double, decimals: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let n = Int64((x * scale).rounded())
+        var whole = String(n / Int64(scale))
+        var frac = decimals > 0 ? String(n % Int64(scale)) : ""
+        if decimals > 0 {
+            frac = String(repeating: "0", count: decimals - frac.count) + frac
+            while frac.hasSuffix("0") { frac.removeLast() }
+        }
+        if whole.isEmpty { whole = "0" }
+        return frac.isEmpty ? whole : whole + "." + frac
+    }
+
     /// One decimal, dropping ".0": 1, 1.5, 9.9.
     static func oneDecimal(_ x: Double) -> String {
         let tenths = Int((x * 10).rounded())

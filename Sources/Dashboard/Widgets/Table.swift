@@ -45,7 +45,8 @@ public struct Table {
 
     /// Width of each column in `total` columns, nil for a dropped column.
     public static func widths(of columns: [TableColumn], in total: Int, gap: Int = 1) -> [Int?] {
-        var shown = Array(repeating: true, count: columns.count)
+        // A column of width 0 that takes no spare width is hidden.
+        var shown = columns.map { $0.width > 0 || $0.flex > 0 }
         func need() -> Int {
             let cols = zip(columns, shown).filter { $0.1 }.map { $0.0.width }
             return cols.reduce(0, +) + max(0, cols.count - 1) * gap
