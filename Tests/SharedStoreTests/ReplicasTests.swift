@@ -1,4 +1,5 @@
 import SharedStore
+import Synchronization
 import Testing
 import TokenBucket
 
@@ -72,5 +73,60 @@ struct ReplicasTests {
         // Each replica admits up to the whole limit: far above the shared b + r·T, up to twice it.
         #expect(Double(total) > 1.5 * (5 + 20 * seconds), "admitted \(total) in \(elapsed): each replica admits the whole limit")
         #expect(Double(total) <= 2 * (5 + 20 * seconds) + 2, "per replica: \(counts)")
+    }
+}
+
+@Suite("Redis stopped under load")
+struct OutageUnderLoadTests {
+    @Test("Redis killed and restarted under 8 concurrent callers: no call hangs past its timeout, shared again within a second; real time")
+    func outageUnderLoad() async throws {
+        let port = RedisServer.freePort()
+        let first = RedisServer.start(port: port)
+        let client = RedisClient(RedisClientConfiguration(endpoint: first.endpoint, connections: 2, connectTimeout: .milliseconds(200),
+                                                          commandTimeout: .milliseconds(200), maximumBackoff: .milliseconds(200)))
+        defer { client.shutdown() }
+        let limiter = SharedLimiter(buckets: RedisBuckets(client: client, prefix: uniquePrefix()), policy: .local(replicas: 2))
+        let limit = SharedLimit(key: "k", configuration: try BucketConfiguration(capacity: 50, refillPerSecond: 100), cost: 1)
+        let clock = ContinuousClock()
+        let start = clock.now
+        // Kill at 0.4 s, restart at 0.9 s, then note the counters 1 s after the restart.
+        let outage = Task { () -> (RedisServer, SharedLimiterStatistics, ContinuousClock.Instant) in
+            try await Task.sleep(for: .milliseconds(400))
+            first.stop()
+            try await Task.sleep(for: .milliseconds(500))
+            let second = RedisServer.start(port: port)
+            try await Task.sleep(for: .seconds(1))
+            return (second, limiter.statistics, clock.now)
+        }
+        // Per call: when it ended, how long it took, whether the store decided it.
+        let calls = try await withThrowingTaskGroup(of: [(ContinuousClock.Instant, Duration, Bool)].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var out: [(ContinuousClock.Instant, Duration, Bool)] = []
+                    while clock.now - start < .milliseconds(2_800) {
+                        let t = clock.now
+                        let decision = try await limiter.acquire([limit], maxWait: .zero)
+                        var shared = false
+                        if case .admitted(let p) = decision { shared = p.isShared }
+                        out.append((clock.now, clock.now - t, shared))
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    return out
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let (second, atRecovery, recoveredAt) = try await outage.value
+        defer { second.stop() }
+        let final = limiter.statistics
+        let slowest = calls.map(\.1).max() ?? .zero
+        #expect(slowest < .milliseconds(700), "slowest call \(slowest) (timeouts 200 ms)")
+        #expect(final.outages >= 1 && final.localByPolicy > 0, "\(final)")
+        // From 1 s after the restart on, the store decides every call: no more policy decisions,
+        // and the store admitted some.
+        #expect(final.localByPolicy == atRecovery.localByPolicy, "policy decisions after recovery: \(final) vs \(atRecovery)")
+        #expect(final.admitted > atRecovery.admitted)
+        #expect(calls.contains { $0.0 > recoveredAt && $0.2 })
+        #expect(!limiter.isStoreFailing)
     }
 }
