@@ -33,6 +33,7 @@ struct DashboardCommand: AsyncParsableCommand {
         let options = try DashboardOptions.make(fleet: fleet.options, theme: theme, speed: speed ?? 1, fps: fps, live: live)
         let scenario = try Scenario.resolve(options.fleet) // a bad scenario is a flag error, terminal or not
         try scenario.checkTotals(live: live)
+        try scenario.checkDashboardRate(speed: options.speed)
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw CommandFailure("the dashboard needs a terminal (stdin and stdout); for headless output use `bucketscope run`")
         }

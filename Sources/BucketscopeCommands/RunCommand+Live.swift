@@ -12,7 +12,7 @@ extension RunRequest {
         let fleet = try LiveFleet(scenario: scenario, seed: options.seed, window: length)
         let stoppedBy = await StopSignals.wait(until: fleet.startedAt.advanced(by: .nanoseconds(length)))
         await fleet.stop()
-        let output = render(stoppedBy == nil ? fleet.report(duration: length) : fleet.report())
+        let output = render(stoppedBy == nil ? fleet.report(duration: length) : fleet.report(), snapshot: fleet.snapshot)
         if let signal = stoppedBy {
             FileHandle.standardOutput.write(Data(output.utf8))
             processExit(128 + signal)

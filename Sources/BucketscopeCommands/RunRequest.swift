@@ -1,3 +1,4 @@
+import Dashboard
 import Fleet
 import Foundation
 import TokenBucket
@@ -25,16 +26,20 @@ struct RunRequest {
         let clock = ContinuousClock()
         let start = clock.now
         let sim = try Simulation(scenario: scenario, seed: options.seed)
-        sim.run(until: length)
+        try sim.run(until: length, eventBudget: Simulation.defaultEventBudget)
         let wall = start.duration(to: clock.now)
-        return render(sim.report(wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18))
+        return render(sim.report(wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18),
+                      snapshot: sim.snapshot)
     }
 
-    func render(_ report: FleetReport) -> String {
+    /// The report in the requested format; `snapshot` is read only for `svg`, whose chart is
+    /// drawn from the fleet's time series (the last minute of the run).
+    func render(_ report: FleetReport, snapshot: () -> FleetSnapshot) -> String {
         switch format {
         case .json: return report.json() + "\n"
         case .table: return report.table()
         case .csv: return report.csv()
+        case .svg: return ReportChart.render(snapshot(), theme: ThemeCatalog.fallback)
         }
     }
 }

@@ -82,6 +82,17 @@ import TokenBucket
         }
     }
 
+    @Test func theDashboardHasARateBudget() throws {
+        #expect(throws: Never.self) { try Scenario.named("noisy-neighbor")!.checkDashboardRate(speed: 1000) }
+        let fast = try Scenario.parse(toml: "[[clients]]\nname = \"a\"\nrate = 1e9\n", file: "x.toml")
+        #expect {
+            try fast.checkDashboardRate(speed: 1)
+        } throws: { e in
+            "\(e)" == "rate: the dashboard would simulate about 1e9 requests per second, more than the 2e6 it can keep up with "
+                + "(most from client \"a\": about 1e9 per simulated second); lower the clients' rate, count or concurrency, or --speed"
+        }
+    }
+
     /// The slowest and largest accepted values: each runs to completion, quickly, without a
     /// trap (before: SIGILL from Double → Int64 conversions).
     @Test(arguments: [

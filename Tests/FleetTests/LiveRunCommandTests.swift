@@ -2,8 +2,14 @@ import Foundation
 import Testing
 
 /// `bucketscope run --live` end to end, through the built executable. REAL TIME: 1 s runs.
-@Suite(.tags(.realTime), .enabled(if: FileManager.default.isExecutableFile(atPath: bucketscopeBinary.path)))
+/// Without the executable these fail (never skip): build it first (`swift build`).
+@Suite(.tags(.realTime))
 struct LiveRunCommandTests {
+    init() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: bucketscopeBinary.path),
+                     "no executable at \(bucketscopeBinary.path): run `swift build` first")
+    }
+
     @Test func runLivePrintsTheSameReportInModeLive() throws {
         let r = try bucketscope(["run", "--live", "--duration", "1s", "--format", "json", "--scenario", "burst"])
         #expect(r.status == 0, "\(r.err)")

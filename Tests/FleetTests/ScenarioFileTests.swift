@@ -154,7 +154,7 @@ import Testing
                                          perTenant: BucketSpec(capacity: 50, refillPerSecond: 10),
                                          shared: BucketSpec(capacity: 100, refillPerSecond: 1.5),
                                          parentScope: .global, parent: BucketSpec(capacity: 100, refillPerSecond: 20)))
-        #expect(s.upstream == UpstreamSpec(name: "p", limits: UpstreamLimits(requestsPerMinute: 60, tokensPerMinute: 1000,
+        #expect(s.upstream == UpstreamSpec(name: "p", limits: ProviderLimits(requestsPerMinute: 60, tokensPerMinute: 1000,
                                                                              inputTokensPerMinute: 30_000, outputTokensPerMinute: 8_000,
                                                                              burstPerSecond: true),
                                            ttft: 0.8...1.8, tokensPerSecond: 90...90))
@@ -171,5 +171,47 @@ import Testing
         sim.run(until: s.duration)
         #expect(conservationFailures(sim.metrics) == [])
         #expect(sim.report().groups.allSatisfy { $0.requests > 0 })
+    }
+}
+
+/// `queue_limit` at the top level of a scenario file: read, range-checked, and enforced.
+@Suite("queue_limit in a scenario file")
+struct QueueLimitFileTests {
+    func load(_ text: String) throws -> Scenario {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ql-\(UInt64.random(in: 0...UInt64.max)).toml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try Scenario.load(path: path)
+    }
+
+    @Test func aQueueLimitIsReadAndRefusesTheOverflow() throws {
+        let s = try load("""
+            queue_limit = 5
+            duration = "10s"
+            [limits]
+            capacity = 1
+            refill = 1
+            [[clients]]
+            name = "flood"
+            group = "noisy"
+            arrival = "steady"
+            rate = 100
+            """)
+        #expect(s.queueLimit == 5)
+        let sim = try Simulation(scenario: s, seed: 1)
+        try sim.run(until: 10_000_000_000, eventBudget: Simulation.defaultEventBudget)
+        let key = try #require(sim.snapshot().keys.first)
+        #expect(key.waiters <= 5)
+        #expect(key.maxQueue == 5)
+        #expect(key.rejected > 900)
+    }
+
+    @Test func aQueueLimitOutOfRangeNamesTheLineAndTheRange() {
+        #expect(throws: ScenarioError.self) { try load("queue_limit = 0\n[[clients]]\nname = \"a\"\n") }
+        do {
+            _ = try load("queue_limit = 0\n")
+        } catch {
+            #expect("\(error)".contains(":1: queue_limit:"), "\(error)")
+        }
     }
 }

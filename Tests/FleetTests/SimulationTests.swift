@@ -157,7 +157,7 @@ import TokenBucket
                          clients: [ClientSpec(name: "c", group: "g", arrival: .poisson(rate: 1e-9),
                                               retry: .exponential(maxRetries: 2, base: 500 * millisecond, cap: 8 * second,
                                                                   honourRetryAfter: honour))],
-                         upstream: UpstreamSpec(limits: UpstreamLimits(requestsPerMinute: 60, burstPerSecond: true),
+                         upstream: UpstreamSpec(limits: ProviderLimits(requestsPerMinute: 60, burstPerSecond: true),
                                                 ttft: 0...0))
         return try Simulation(scenario: s, seed: 1)
     }
@@ -187,7 +187,7 @@ import TokenBucket
     @Test func givesUpAfterTwoRetries() throws {
         let s = Scenario(name: "t", clients: [ClientSpec(name: "c", group: "g", arrival: .poisson(rate: 1e-9),
                                                          retry: .fixed(delay: 1 * second, maxRetries: 2))],
-                         upstream: UpstreamSpec(limits: UpstreamLimits(requestsPerMinute: 10)))
+                         upstream: UpstreamSpec(limits: ProviderLimits(requestsPerMinute: 10)))
         let sim = try Simulation(scenario: s, seed: 1)
         for _ in 0..<10 { sim.core.startRequest(client: 0) }   // the minute's 10 requests
         #expect(sim.metrics.upstream.status429 == 0)
@@ -269,15 +269,36 @@ import TokenBucket
         #expect(conservationFailures(sim.metrics).isEmpty)
     }
 
-    @Test func applyPresetSizesBucketsAt80PercentOfTheProvider() throws {
+    @Test func applyPresetSizesBucketsByTheLibrarysRule() throws {
         let sim = try run("noisy-neighbor", for: 5 * second)
         try sim.apply(.applyPreset("openai-gpt-4o-tier1"))
         let snap = sim.snapshot()
-        // 500 RPM × 0.8 = 400/min over 5 keys = 80/min = 1.333/s each.
-        #expect(snap.keys.allSatisfy { abs($0.refillPerSecond - 400.0 / 60 / 5) < 1e-6 && $0.capacity == 80 })
+        // 500 RPM × 0.8 / 60 over 5 keys = 1.33/s each; a second of that as burst (at least 1).
+        let rule = try ProviderPreset(named: "openai-gpt-4o-tier1").clientLimits(keys: 5).requests!
+        #expect(abs(rule.refill.perSecond - 400.0 / 60 / 5) < 1e-9)
+        #expect(snap.keys.allSatisfy { abs($0.refillPerSecond - rule.refill.perSecond) < 1e-9 && $0.capacity == rule.capacity })
         #expect(snap.upstream.requestsPerMinute == 500)
-        #expect(snap.lastChange!.summary.contains("500 RPM × 0.8 = 400/min"))
+        #expect(snap.lastChange!.summary.hasPrefix("preset OpenAI gpt-4o Tier 1 over 5 keys: requests: 500 RPM × 0.8 / 60 / 5 = 1.33/s"))
         #expect(throws: FleetError.self) { try sim.apply(.applyPreset("nope")) }
+    }
+
+    @Test func aTokenCostedFleetIsSizedFromTokensInputAndOutputAdded() throws {
+        var s = Scenario.named("llm-tokens")!
+        s.keying = .hierarchical
+        let sim = try Simulation(scenario: s, seed: 1)
+        sim.run(until: 2 * second)
+        try sim.apply(.applyPreset("anthropic-sonnet-tier1"))   // 30,000 input + 8,000 output TPM
+        let snap = sim.snapshot()
+        let users = snap.keys.filter { !$0.key.hasPrefix("tenant:") }
+        let parents = snap.keys.filter { $0.key.hasPrefix("tenant:") }
+        let perUser = try ProviderPreset(named: "anthropic-sonnet-tier1").clientLimits(keys: users.count)
+        let expected = perUser.inputTokens!.refill.perSecond + perUser.outputTokens!.refill.perSecond
+        #expect(abs(expected - 38_000 * 0.8 / 60 / Double(users.count)) < 1e-9)
+        #expect(users.allSatisfy { abs($0.refillPerSecond - expected) < 1e-9 })
+        #expect(users.allSatisfy { abs($0.capacity - 38_000 * 0.8 / Double(users.count)) < 1e-6 })
+        let perParent = 38_000 * 0.8 / 60 / Double(parents.count)
+        #expect(!parents.isEmpty && parents.allSatisfy { abs($0.refillPerSecond - perParent) < 1e-9 })
+        #expect(snap.upstream.requestsPerMinute == 50)
     }
 }
 

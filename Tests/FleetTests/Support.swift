@@ -23,4 +23,4 @@ func conservationFailures(_ m: FleetMetrics) -> [String] {
         .map { "\($0.name): \($0.requests) != \($0.admitted) + \($0.rejected) + \($0.timedOut) + \($0.moved) + \($0.waiting)" }
 }
 
-func group(_ r: FleetReport, _ name: String) -> FleetReport.Group { r.groups.first { $0.name == name }! }
+func group(_ r: FleetReport, _ name: String) -> FleetReport.GroupRow { r.groups.first { $0.name == name }! }

@@ -10,7 +10,9 @@ extension Keying: ExpressibleByArgument {}
 
 /// `run`'s report formats.
 enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
-    case table, json, csv
+    /// `svg`: the run's time series as a standalone chart (wait p99 and admitted/s per group,
+    /// tokens of the busiest keys), for sharing a finding where a terminal is not.
+    case table, json, csv, svg
 }
 
 /// A duration flag as people write it: `500ms`, `90s`, `10m`, `1h`, `2m30s` (see `DurationText`).

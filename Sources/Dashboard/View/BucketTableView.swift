@@ -153,8 +153,8 @@ enum BucketTableView {
     }
 
     /// Whether a key's percentiles count requests still waiting (the true value is at least the
-    /// one shown). Hook: becomes the snapshot's `…LowerBound` flag once the fleet reports it.
-    static func isLowerBound(_ key: KeySnapshot) -> Bool { false }
+    /// one shown).
+    static func isLowerBound(_ key: KeySnapshot) -> Bool { key.waitMs.lowerBound }
 
     /// Text columns as wide as their widest visible cell (and title), so numbers are never cut:
     /// widths come from the content, the key column takes what is left.

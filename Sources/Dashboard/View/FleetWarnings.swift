@@ -7,10 +7,10 @@ enum FleetWarnings {
     /// a deadline, not a size problem).
     static let minimumRequests = 5
 
-    /// Hook: the fleet's own `FleetSnapshot.warnings` go first once the snapshot carries them
-    /// (`snapshot.warnings + derived(snapshot)`, dropping derived ones about the same group).
+    /// The fleet's own `FleetSnapshot.warnings` first, then the derived ones about other groups.
     static func all(_ snapshot: FleetSnapshot) -> [String] {
-        derived(snapshot)
+        let named = snapshot.groups.map(\.name).filter { g in snapshot.warnings.contains { $0.contains("`\(g)`") } }
+        return snapshot.warnings + derived(snapshot).filter { w in !named.contains { w.hasPrefix("every \($0) request") } }
     }
 
     /// A group whose every request was refused by buckets that all refused everything: the

@@ -12,8 +12,8 @@ enum IsolationView {
     }
 
     /// Whether a percentile counts requests still waiting, so the true value is at least the one
-    /// shown. Hook: becomes the snapshot's `…LowerBound` flag once the fleet reports it.
-    static func isLowerBound(_ group: GroupSnapshot) -> Bool { false }
+    /// shown.
+    static func isLowerBound(_ group: GroupSnapshot) -> Bool { group.waitMs.lowerBound }
 
     static func render(_ snapshot: FleetSnapshot, into grid: inout Grid, at rect: Rect, context: ViewContext) {
         guard rect.width >= 20, rect.height >= 3 else { return }

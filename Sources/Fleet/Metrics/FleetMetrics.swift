@@ -1,8 +1,8 @@
 import TokenBucket
 
-/// Every counter, percentile and time series of a fleet, recorded by whoever runs it: the
-/// simulator's event loop today, a live runner on a real clock later. Nothing here knows about
-/// events or virtual time beyond the instants passed in.
+/// Every counter, percentile and time series of a fleet, recorded by the fleet core (for every
+/// driver that runs it) or by a ``TrafficLedger`` (requests from outside). Nothing here knows
+/// about events or clocks beyond the instants passed in.
 ///
 /// Keys and groups are registered once (a group of -1 records for the key only: a parent
 /// bucket in hierarchical keying) and then addressed by integer index, so recording is a
@@ -77,6 +77,9 @@ public struct FleetMetrics: Sendable {
     public private(set) var keys: [KeyRecord] = []
     public private(set) var groups: [GroupRecord] = []
     public private(set) var upstream = UpstreamRecord()
+    /// Per key that has had waiters in a snapshot: its recorded waits' ranks and the count they
+    /// were taken at (out of line: most keys of a large fleet never need them).
+    private var ranksCache: [Int: (count: UInt64, ranks: WaitRanks)] = [:]
     private var lastGroupSample: Int64 = 0
 
     public init(sampleInterval: Nanoseconds = 500_000_000, seriesLength: Int = 120) {
@@ -151,9 +154,9 @@ public struct FleetMetrics: Sendable {
         if group >= 0 { groups[group].rejected &+= 1 }
     }
 
-    /// Undoes ``enqueued(key:)`` for a request refused after all: live mode counts a request as
-    /// waiting while its task is inside the bucket's `acquire`, and learns only from the answer
-    /// that it was refused at once (record that with ``rejected(key:group:)``).
+    /// Undoes ``enqueued(key:)`` for a request refused after all: a ``TrafficLedger`` may hear
+    /// that a request waits before its limiter refuses it (record that with
+    /// ``rejected(key:group:)``).
     @inline(__always)
     public mutating func dequeued(key: Int) { keys[key].waiting &-= 1 }
 
@@ -257,6 +260,16 @@ public struct FleetMetrics: Sendable {
         return keys[key].cachedWaits
     }
 
+    /// Wait percentiles of a key counting requests still waiting (their waits so far, ns); the
+    /// recorded waits' ranks are kept until new waits are recorded.
+    public mutating func waitPercentiles(key: Int, includingPending pending: [Int64]) -> WaitPercentiles {
+        let c = keys[key].waits.count
+        if let cached = ranksCache[key], cached.count == c { return cached.ranks.percentiles(includingPending: pending) }
+        let ranks = keys[key].waits.ranks()
+        ranksCache[key] = (c, ranks)
+        return ranks.percentiles(includingPending: pending)
+    }
+
     /// Upstream 429s / requests over the last 10 s.
     public func recent429Rate(at now: Nanoseconds) -> Double {
         let r = upstream.recentRequests.sum(at: now)
@@ -278,6 +291,42 @@ public struct FleetMetrics: Sendable {
                                  throughput: tp, shareOfAdmitted: total > 0 ? tp / total : 0,
                                  throughputSeries: g.throughputSeries.values, p99Series: g.p99Series.values)
         }
+    }
+
+    /// One key as a frame shows it: counters, percentiles (with the waits so far of `pending`
+    /// requests, when any), series, and what the caller knows of its bucket now.
+    public mutating func keySnapshot(key mk: Int, capacity: Double, refillPerSecond: Double, tokens: Double,
+                                     oldestWaitSeconds: Double, pending: [Int64]?) -> KeySnapshot {
+        let m = keys[mk]
+        let (adm, tok, q) = keySeries(mk)
+        let waits = pending.map { waitPercentiles(key: mk, includingPending: $0) } ?? waitPercentiles(key: mk)
+        return KeySnapshot(key: m.name, group: m.group, capacity: capacity, refillPerSecond: refillPerSecond,
+                           tokens: tokens, waiters: m.waiting, oldestWaitSeconds: oldestWaitSeconds,
+                           requests: m.requests, admitted: m.admitted, rejected: m.rejected,
+                           upstream429: m.upstream429, maxQueue: m.maxQueue, waitMs: waits,
+                           admittedPerSecond: adm, tokenSeries: tok, queueSeries: q, timedOut: m.timedOut)
+    }
+
+    /// The groups as a frame shows them, with the requests waiting now (`pending[g]`: their
+    /// waits so far, ns) counted in `waiting`, the oldest wait and the percentiles.
+    public func groupSnapshots(pending: [[Int64]]) -> [GroupSnapshot] {
+        var groups = groupSnapshots()
+        for g in groups.indices where g < pending.count && !pending[g].isEmpty {
+            let ages = pending[g]
+            groups[g].waiting = ages.count
+            groups[g].oldestWaitSeconds = Double(ages.max() ?? 0) / 1e9
+            groups[g].waitMs = self.groups[g].waits.percentiles(includingPending: ages)
+        }
+        return groups
+    }
+
+    /// The provider as a frame shows it.
+    public func upstreamSnapshot(name: String, limits l: ProviderLimits, at now: Nanoseconds) -> UpstreamSnapshot {
+        UpstreamSnapshot(name: name, requestsPerMinute: l.requestsPerMinute,
+                         tokensPerMinute: l.tokensPerMinute ?? l.inputTokensPerMinute,
+                         requestsLastMinute: requestsLastMinute(at: now), tokensLastMinute: tokensLastMinute(at: now),
+                         requests: upstream.requests, status429: upstream.status429,
+                         rate429: recent429Rate(at: now), inFlight: upstream.inFlight)
     }
 
     public func requestsLastMinute(at now: Nanoseconds) -> Double { upstream.requestsWindow.sum(at: now) }

@@ -1,51 +1,61 @@
 import Foundation
 import TokenBucket
 
-/// The end-of-run report of a fleet, simulated or live, as `bucketscope run` prints it (JSON,
-/// table or CSV). Built from ``FleetMetrics`` only, so a live runner produces the same report
-/// with `mode: .live`.
+/// The report of a fleet run (any driver), as `bucketscope run` prints it (JSON, table or CSV).
+/// Built by the fleet core from its ``FleetMetrics`` at one instant.
 ///
 /// ```swift
 /// let r = sim.report(wallSeconds: 0.12)
 /// print(r.json())     // {"scenario": "noisy-neighbor", "mode": "simulated", ...}
 /// ```
-/// `requests` counts requests (first tries and retries) that reached the client-side limiter;
-/// `rejected` those refused there at once (deadline or cost), consuming nothing; `timed_out`
-/// those that gave up after waiting; `moved` waiters moved to another key by a keying switch.
+/// Every request is somewhere. Per group: `requests = admitted + rejected + timed_out + waiting`.
+/// Per key: `requests = admitted + rejected + timed_out + moved + waiting`. `requests` counts
+/// requests (first tries and retries) that reached the client-side limiter; `rejected` those
+/// refused there at once (deadline, cost above capacity, or a full wait queue), consuming
+/// nothing; `timed_out` those that gave up after waiting; `moved` waiters moved to another key
+/// by a keying switch; `waiting` those still waiting at the end. Wait percentiles count the
+/// waiting ones with their wait so far (`lower_bound`: the figures are "at least"), and are
+/// rounded to the 3 significant digits the histograms hold.
 public struct FleetReport: Sendable, Equatable {
-    public struct Group: Sendable, Equatable {
+    public struct GroupRow: Sendable, Equatable {
         public var name: String
         public var clients: Int
         public var requests: Int
         public var admitted: Int
         public var rejected: Int
         public var timedOut: Int
+        /// Waiting at a client-side bucket at the end.
+        public var waiting: Int
         public var upstream429: Int
         public var waitMs: WaitPercentiles
     }
 
-    public struct Key: Sendable, Equatable {
+    public struct KeyRow: Sendable, Equatable {
         public var key: String
         public var group: String
         public var capacity: Double
         public var refillPerSecond: Double
+        /// The refill configured before the tuning rule scaled it (nil when untouched).
+        public var tunedFromRefillPerSecond: Double?
         public var requests: Int
         public var admitted: Int
         public var rejected: Int
         public var timedOut: Int
         public var moved: Int
-        /// Waiting at the end of the run (in flight at the limiter).
+        /// Waiting at the end of the run.
         public var waiting: Int
         public var upstream429: Int
         public var maxQueue: Int
         public var waitMs: WaitPercentiles
     }
 
-    public struct Upstream: Sendable, Equatable {
+    public struct UpstreamRow: Sendable, Equatable {
+        /// The provider's name in the scenario.
+        public var name: String
         public var requests: Int
         public var status429: Int
         public var rate429: Double
-        /// Requests answered successfully (simulated) and those given up after 429s.
+        /// Requests answered successfully, and those given up after 429s.
         public var completed: Int
         public var failed: Int
     }
@@ -55,33 +65,42 @@ public struct FleetReport: Sendable, Equatable {
     public var seed: UInt64
     public var durationSeconds: Double
     public var keying: Keying
-    public var groups: [Group]
-    public var keys: [Key]
-    public var upstream: Upstream
+    public var groups: [GroupRow]
+    public var keys: [KeyRow]
+    public var upstream: UpstreamRow
     public var tuningFactor: Double?
     public var tuningMoves: Int
+    /// See ``FleetSnapshot/warnings``.
+    public var warnings: [String]
     public var wallSeconds: Double
 
-    public init(metrics m: FleetMetrics, scenario: String, mode: FleetMode, seed: UInt64, duration: Nanoseconds,
-                keying: Keying, includeKey: (Int) -> Bool = { _ in true }, tuningFactor: Double? = nil,
-                tuningMoves: Int = 0, completed: Int, failed: Int, wallSeconds: Double) {
+    init(metrics m: FleetMetrics, scenario: String, mode: FleetMode, seed: UInt64, duration: Nanoseconds,
+         keying: Keying, includeKey: (Int) -> Bool, pending: (groups: [[Int64]], keys: [Int: [Int64]]),
+         baseRefill: [Int: Double], tuningFactor: Double?, tuningMoves: Int, upstreamName: String,
+         completed: Int, failed: Int, warnings: [String], wallSeconds: Double) {
         self.scenario = scenario; self.mode = mode; self.seed = seed
         self.durationSeconds = Double(duration) / 1e9; self.keying = keying
-        groups = m.groups.map {
-            Group(name: $0.name, clients: $0.clients, requests: $0.requests, admitted: $0.admitted, rejected: $0.rejected,
-                  timedOut: $0.timedOut, upstream429: $0.upstream429, waitMs: $0.waits.percentiles())
+        groups = m.groups.enumerated().map { g, r in
+            let waiting = g < pending.groups.count ? pending.groups[g] : []
+            return GroupRow(name: r.name, clients: r.clients, requests: r.requests, admitted: r.admitted, rejected: r.rejected,
+                            timedOut: r.timedOut, waiting: waiting.count, upstream429: r.upstream429,
+                            waitMs: r.waits.percentiles(includingPending: waiting).honest)
         }
         keys = m.keys.indices.filter(includeKey).map { i in
             let k = m.keys[i]
-            return Key(key: k.name, group: k.group, capacity: k.capacity, refillPerSecond: k.refillPerSecond,
-                       requests: k.requests, admitted: k.admitted, rejected: k.rejected, timedOut: k.timedOut,
-                       moved: k.moved, waiting: k.waiting, upstream429: k.upstream429, maxQueue: k.maxQueue,
-                       waitMs: k.waits.percentiles())
+            let base = baseRefill[i]
+            let tuned = base.flatMap { abs($0 - k.refillPerSecond) > 1e-9 * Swift.max(1, $0) ? $0 : nil }
+            return KeyRow(key: k.name, group: k.group, capacity: k.capacity, refillPerSecond: k.refillPerSecond,
+                          tunedFromRefillPerSecond: tuningFactor == nil ? nil : tuned,
+                          requests: k.requests, admitted: k.admitted, rejected: k.rejected, timedOut: k.timedOut,
+                          moved: k.moved, waiting: k.waiting, upstream429: k.upstream429, maxQueue: k.maxQueue,
+                          waitMs: k.waits.percentiles(includingPending: pending.keys[i] ?? []).honest)
         }
-        upstream = Upstream(requests: m.upstream.requests, status429: m.upstream.status429,
-                            rate429: m.upstream.requests > 0 ? Double(m.upstream.status429) / Double(m.upstream.requests) : 0,
-                            completed: completed, failed: failed)
-        self.tuningFactor = tuningFactor; self.tuningMoves = tuningMoves; self.wallSeconds = wallSeconds
+        upstream = UpstreamRow(name: upstreamName, requests: m.upstream.requests, status429: m.upstream.status429,
+                               rate429: m.upstream.requests > 0 ? Double(m.upstream.status429) / Double(m.upstream.requests) : 0,
+                               completed: completed, failed: failed)
+        self.tuningFactor = tuningFactor; self.tuningMoves = tuningMoves; self.warnings = warnings
+        self.wallSeconds = wallSeconds
     }
 
     /// The same report without the wall-clock figure: what a determinism check compares.
@@ -111,6 +130,7 @@ public struct FleetReport: Sendable, Equatable {
                         w.field("admitted", int: g.admitted)
                         w.field("rejected", int: g.rejected)
                         w.field("timed_out", int: g.timedOut)
+                        w.field("waiting", int: g.waiting)
                         w.field("upstream_429", int: g.upstream429)
                         w.field("wait_ms") { w.waits(g.waitMs) }
                     }
@@ -123,6 +143,7 @@ public struct FleetReport: Sendable, Equatable {
                         w.field("group", string: k.group)
                         w.field("capacity", number: k.capacity)
                         w.field("refill_per_s", number: k.refillPerSecond)
+                        if let t = k.tunedFromRefillPerSecond { w.field("tuned_from_refill_per_s", number: t) }
                         w.field("requests", int: k.requests)
                         w.field("admitted", int: k.admitted)
                         w.field("rejected", int: k.rejected)
@@ -137,6 +158,7 @@ public struct FleetReport: Sendable, Equatable {
             }
             w.field("upstream") {
                 w.object {
+                    w.field("name", string: upstream.name)
                     w.field("requests", int: upstream.requests)
                     w.field("status_429", int: upstream.status429)
                     w.field("rate_429", number: upstream.rate429, decimals: 6)
@@ -152,6 +174,7 @@ public struct FleetReport: Sendable, Equatable {
                     }
                 }
             }
+            w.field("warnings") { w.array(warnings) { w.value(string: $0) } }
             w.field("wall_s", number: wallSeconds)
         }
         return w.out
@@ -159,47 +182,70 @@ public struct FleetReport: Sendable, Equatable {
 
     // MARK: Table and CSV
 
+    /// A refill figure, with what it was before the tuning rule moved it: "1.05 (tuned from 3)".
+    static func refill(_ k: KeyRow) -> String {
+        fmt(k.refillPerSecond) + (k.tunedFromRefillPerSecond.map { " (tuned from \(fmt($0)))" } ?? "")
+    }
+
+    /// A percentile for a table: "≥" in front when requests still waiting make it a lower bound.
+    static func wait(_ x: Double, _ w: WaitPercentiles) -> String { (w.lowerBound ? "≥" : "") + ms(x) }
+
     public func table() -> String {
         var lines: [String] = []
         lines.append("scenario \(scenario) (\(mode.rawValue)), keying \(keying.rawValue), seed \(seed), \(fmt(durationSeconds)) s \(mode == .live ? "run live" : "simulated") in \(format1(wallSeconds, 3)) s")
         lines.append("")
-        let gh = ["group", "clients", "requests", "admitted", "rejected", "timed out", "429s", "p50 ms", "p90 ms", "p99 ms", "max ms"]
-        lines += Self.grid([gh] + groups.map {
-            [$0.name, "\($0.clients)", "\($0.requests)", "\($0.admitted)", "\($0.rejected)", "\($0.timedOut)", "\($0.upstream429)",
-             Self.ms($0.waitMs.p50), Self.ms($0.waitMs.p90), Self.ms($0.waitMs.p99), Self.ms($0.waitMs.max)]
-        })
-        lines.append("")
-        let kh = ["key", "group", "capacity", "refill/s", "requests", "admitted", "rejected", "timed out", "429s", "max queue",
+        let gh = ["group", "clients", "requests", "admitted", "rejected", "timed out", "waiting", "429s",
                   "p50 ms", "p90 ms", "p99 ms", "max ms"]
-        lines += Self.grid([kh] + keys.map {
-            [$0.key, $0.group, fmt($0.capacity), fmt($0.refillPerSecond), "\($0.requests)", "\($0.admitted)", "\($0.rejected)",
-             "\($0.timedOut)", "\($0.upstream429)", "\($0.maxQueue)",
-             Self.ms($0.waitMs.p50), Self.ms($0.waitMs.p90), Self.ms($0.waitMs.p99), Self.ms($0.waitMs.max)]
+        lines += Self.grid([gh] + groups.map {
+            [$0.name, "\($0.clients)", "\($0.requests)", "\($0.admitted)", "\($0.rejected)", "\($0.timedOut)", "\($0.waiting)",
+             "\($0.upstream429)", Self.wait($0.waitMs.p50, $0.waitMs), Self.wait($0.waitMs.p90, $0.waitMs),
+             Self.wait($0.waitMs.p99, $0.waitMs), Self.wait($0.waitMs.max, $0.waitMs)]
         })
         lines.append("")
-        var up = "upstream: \(upstream.requests) requests, \(upstream.status429) answered 429 (\(format1(upstream.rate429 * 100, 2)) %), \(upstream.completed) completed, \(upstream.failed) failed after retries"
+        let kh = ["key", "group", "capacity", "refill/s", "requests", "admitted", "rejected", "timed out", "moved", "waiting",
+                  "429s", "max queue", "p50 ms", "p90 ms", "p99 ms", "max ms"]
+        lines += Self.grid([kh] + keys.map {
+            [$0.key, $0.group, fmt($0.capacity), Self.refill($0), "\($0.requests)", "\($0.admitted)", "\($0.rejected)",
+             "\($0.timedOut)", "\($0.moved)", "\($0.waiting)", "\($0.upstream429)", "\($0.maxQueue)",
+             Self.wait($0.waitMs.p50, $0.waitMs), Self.wait($0.waitMs.p90, $0.waitMs), Self.wait($0.waitMs.p99, $0.waitMs),
+             Self.wait($0.waitMs.max, $0.waitMs)]
+        })
+        lines.append("")
+        var up = "upstream \(upstream.name): \(upstream.requests) requests, \(upstream.status429) answered 429 (\(format1(upstream.rate429 * 100, 2)) %), \(upstream.completed) completed, \(upstream.failed) failed after retries"
         if let f = tuningFactor { up += "; tuning factor \(format1(f, 4)) after \(tuningMoves) moves" }
         lines.append(up)
+        if groups.contains(where: { $0.waitMs.lowerBound }) {
+            lines.append("≥: requests still waiting counted with their wait so far (a lower bound)")
+        }
+        for warning in warnings { lines.append("warning: " + warning) }
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// One header, one row per group, key and the provider; `scenario`, `seed` and `keying` on
+    /// every row so files from several runs can be concatenated.
     public func csv() -> String {
-        var rows = ["kind,name,group,clients,capacity,refill_per_s,requests,admitted,rejected,timed_out,upstream_429,max_queue,p50_ms,p90_ms,p99_ms,max_ms"]
+        let header = "kind,name,group,clients,capacity,refill_per_s,tuned_from_refill_per_s,requests,admitted,rejected,timed_out,moved,waiting,upstream_429,completed,failed,max_queue,p50_ms,p90_ms,p99_ms,max_ms,wait_lower_bound,scenario,seed,keying"
+        let run = "\(Self.csvField(scenario)),\(seed),\(keying.rawValue)"
+        func waits(_ w: WaitPercentiles) -> String { "\(Self.ms(w.p50)),\(Self.ms(w.p90)),\(Self.ms(w.p99)),\(Self.ms(w.max)),\(w.lowerBound)" }
+        var rows = [header]
         for g in groups {
-            rows.append("group,\(Self.csvField(g.name)),\(Self.csvField(g.name)),\(g.clients),,,\(g.requests),\(g.admitted),\(g.rejected),\(g.timedOut),\(g.upstream429),,\(Self.ms(g.waitMs.p50)),\(Self.ms(g.waitMs.p90)),\(Self.ms(g.waitMs.p99)),\(Self.ms(g.waitMs.max))")
+            rows.append("group,\(Self.csvField(g.name)),\(Self.csvField(g.name)),\(g.clients),,,,\(g.requests),\(g.admitted),\(g.rejected),\(g.timedOut),,\(g.waiting),\(g.upstream429),,,,\(waits(g.waitMs)),\(run)")
         }
         for k in keys {
-            rows.append("key,\(Self.csvField(k.key)),\(Self.csvField(k.group)),,\(fmt(k.capacity)),\(fmt(k.refillPerSecond)),\(k.requests),\(k.admitted),\(k.rejected),\(k.timedOut),\(k.upstream429),\(k.maxQueue),\(Self.ms(k.waitMs.p50)),\(Self.ms(k.waitMs.p90)),\(Self.ms(k.waitMs.p99)),\(Self.ms(k.waitMs.max))")
+            rows.append("key,\(Self.csvField(k.key)),\(Self.csvField(k.group)),,\(fmt(k.capacity)),\(fmt(k.refillPerSecond)),\(k.tunedFromRefillPerSecond.map(fmt) ?? ""),\(k.requests),\(k.admitted),\(k.rejected),\(k.timedOut),\(k.moved),\(k.waiting),\(k.upstream429),,,\(k.maxQueue),\(waits(k.waitMs)),\(run)")
         }
-        // The provider's row: requests it received, admitted (not 429), and its 429s.
-        rows.append("upstream,\(Self.csvField(scenario)),,,,,\(upstream.requests),\(upstream.requests - upstream.status429),,,\(upstream.status429),,,,,")
+        // The provider: requests it received, those it admitted (not 429), its 429s, and what
+        // became of the requests (completed, or failed after the client's retries).
+        rows.append("upstream,\(Self.csvField(upstream.name)),,,,,,\(upstream.requests),\(upstream.requests - upstream.status429),,,,,\(upstream.status429),\(upstream.completed),\(upstream.failed),,,,,,,\(run)")
         return rows.joined(separator: "\n") + "\n"
     }
 
+    /// Milliseconds as the report holds them (percentiles already rounded to 3 significant
+    /// digits; max exact), with at most 3 decimals.
     static func ms(_ x: Double) -> String { format1(x, 3) }
 
     static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     static func grid(_ rows: [[String]]) -> [String] {
@@ -212,88 +258,5 @@ public struct FleetReport: Sendable, Equatable {
                     : String(repeating: " ", count: widths[i] - c.count) + c
             }.joined(separator: "  ")
         }
-    }
-}
-
-/// A tiny JSON writer: fields in the order written, stable number formatting.
-final class JSONWriter {
-    private(set) var out = ""
-    let pretty: Bool
-    private var depth = 0
-    private var needsComma = false
-
-    init(pretty: Bool) { self.pretty = pretty }
-
-    private func newline() {
-        guard pretty else { return }
-        out += "\n" + String(repeating: "  ", count: depth)
-    }
-
-    private func separator() {
-        if needsComma { out += "," }
-        newline()
-    }
-
-    func object(_ body: () -> Void) {
-        out += "{"
-        depth += 1; needsComma = false
-        body()
-        depth -= 1
-        newline()
-        out += "}"
-        needsComma = true
-    }
-
-    func array<T>(_ items: [T], _ body: (T) -> Void) {
-        out += "["
-        depth += 1; needsComma = false
-        for item in items { separator(); body(item) }
-        depth -= 1
-        if !items.isEmpty { newline() }
-        out += "]"
-        needsComma = true
-    }
-
-    func key(_ k: String) {
-        separator()
-        out += Self.quote(k) + (pretty ? ": " : ":")
-    }
-
-    func field(_ k: String, raw: String) { key(k); out += raw; needsComma = true }
-    func field(_ k: String, string: String) { field(k, raw: Self.quote(string)) }
-    func field(_ k: String, int: Int) { field(k, raw: String(int)) }
-    func field(_ k: String, number: Double, decimals: Int = 3) { field(k, raw: Self.number(number, decimals)) }
-    func field(_ k: String, _ body: () -> Void) { key(k); needsComma = false; body() }
-
-    func waits(_ w: WaitPercentiles) {
-        object {
-            field("p50", number: w.p50)
-            field("p90", number: w.p90)
-            field("p99", number: w.p99)
-            field("max", number: w.max)
-        }
-    }
-
-    static func number(_ x: Double, _ decimals: Int) -> String {
-        guard x.isFinite else { return "null" }
-        return format1(x, decimals)
-    }
-
-    static func quote(_ s: String) -> String {
-        var r = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": r += "\\\""
-            case "\\": r += "\\\\"
-            case "\n": r += "\\n"
-            case "\t": r += "\\t"
-            default:
-                if ch.value < 0x20 {
-                    let hex = String(ch.value, radix: 16)
-                    r += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else { r.unicodeScalars.append(ch) }
-            }
-        }
-        return r + "\""
     }
 }

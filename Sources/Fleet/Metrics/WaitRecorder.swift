@@ -59,45 +59,82 @@ public struct WaitRecorder: Sendable {
         WaitPercentiles(p50: value(atPercentile: 50), p90: value(atPercentile: 90),
                         p99: value(atPercentile: 99), max: Double(maxNanoseconds) / 1e6)
     }
+
+    /// p50, p90, p99 and max counting also requests still waiting, each as the wait it has had
+    /// so far (`pending`, nanoseconds): lower bounds when any is still waiting
+    /// (``WaitPercentiles/lowerBound``). Right after a keying switch starves a group, this is
+    /// what shows it: admitted requests alone would say "0".
+    /// - Complexity: O(histogram size + m log m) for m pending waits; with ``ranks()`` kept
+    ///   from an earlier call, ``WaitRanks/percentiles(includingPending:)`` is O(recorded
+    ///   buckets + m log m).
+    public func percentiles(includingPending pending: [Int64]) -> WaitPercentiles {
+        guard !pending.isEmpty else { return percentiles() }
+        return ranks().percentiles(includingPending: pending)
+    }
+
+    /// The recorded waits as their distinct histogram values, ascending, with how many were
+    /// recorded at or below each: all a merge with waiting requests needs, computed once per
+    /// change of the recorded waits (a dashboard merges every frame, for thousands of keys).
+    /// - Complexity: O(histogram size).
+    public func ranks() -> WaitRanks {
+        var r = WaitRanks(zeros: zeros, maxNanoseconds: maxNanoseconds)
+        guard let h = histogram else { return r }
+        var cumulative = zeros
+        for v in h.recordedValues() {
+            cumulative += UInt64(v.count)
+            r.micros.append(v.value)
+            r.cumulative.append(cumulative)
+        }
+        return r
+    }
 }
 
-/// Waits within one sample interval, for a chart's p99 line: a fixed log-scale histogram
-/// (four buckets per doubling, values within 19 %) that is cheap to record, read and clear, so a
-/// dashboard running at ×1000 can sample every interval.
-struct IntervalWaits: Sendable {
-    private var counts = ContiguousArray<UInt32>(repeating: 0, count: 4 * 64)
-    private(set) var total: UInt32 = 0
+/// Recorded waits in rank order (see ``WaitRecorder/ranks()``).
+public struct WaitRanks: Sendable {
+    /// Waits recorded as exactly zero.
+    var zeros: UInt64
+    var maxNanoseconds: Int64
+    /// Distinct recorded waits (highest equivalent value of each histogram bucket), µs, ascending.
+    var micros: [UInt64] = []
+    /// Waits recorded at or below `micros[i]`, zeros included.
+    var cumulative: [UInt64] = []
 
-    @inline(__always)
-    static func bucket(_ wait: Int64) -> Int {
-        guard wait > 1000 else { return 0 }      // up to 1 µs
-        let micros = Double(wait) / 1000
-        return Swift.min(4 * 64 - 1, 1 + Int(log2(micros) * 4))
-    }
+    var total: UInt64 { cumulative.last ?? zeros }
 
-    @inline(__always)
-    mutating func record(_ wait: Int64) {
-        counts[Self.bucket(wait)] &+= 1
-        total &+= 1
-    }
-
-    /// The upper edge of the bucket holding the `percentile`-th wait, in milliseconds.
-    func value(atPercentile percentile: Double) -> Double {
-        guard total > 0 else { return 0 }
-        let rank = UInt32((percentile / 100 * Double(total)).rounded(.up))
-        var seen: UInt32 = 0
-        for i in counts.indices {
-            seen &+= counts[i]
-            if seen >= Swift.max(rank, 1) {
-                return i == 0 ? 0 : exp2(Double(i) / 4) / 1000
+    /// p50, p90, p99 and max of the recorded waits together with the waits so far of the
+    /// requests still waiting (ns), as if they had been recorded now: each percentile is the
+    /// value of rank ⌈q × total⌉ in the merged order.
+    /// - Complexity: O(recorded buckets + m log m).
+    public func percentiles(includingPending pending: [Int64]) -> WaitPercentiles {
+        let waiting = pending.map { Swift.max(0, $0) }.sorted()
+        let total = Double(self.total) + Double(waiting.count)
+        guard total > 0 else { return WaitPercentiles(lowerBound: !pending.isEmpty) }
+        let targets = [50.0, 90.0, 99.0].map { UInt64(Swift.max(1, ($0 / 100 * total).rounded(.up))) }
+        var found = [Double](repeating: 0, count: targets.count)
+        var next = 0
+        var seen: UInt64 = 0
+        var i = 0, j = 0   // next recorded bucket, next waiting request
+        let cap = Double(maxNanoseconds) / 1e6
+        // Zeros first (recorded and waiting ones), then the two ascending lists merged.
+        while j < waiting.count && waiting[j] == 0 { j += 1 }
+        seen = zeros + UInt64(j)
+        while next < targets.count && seen >= targets[next] { found[next] = 0; next += 1 }
+        while next < targets.count && (i < micros.count || j < waiting.count) {
+            let recordedMs = i < micros.count ? Double(micros[i]) / 1000 : .infinity
+            let waitingMs = j < waiting.count ? Double(waiting[j]) / 1e6 : .infinity
+            let value: Double
+            if recordedMs <= waitingMs {
+                seen += cumulative[i] - (i == 0 ? zeros : cumulative[i - 1])
+                value = Swift.min(recordedMs, cap)
+                i += 1
+            } else {
+                seen += 1
+                value = waitingMs
+                j += 1
             }
+            while next < targets.count && seen >= targets[next] { found[next] = value; next += 1 }
         }
-        return 0
-    }
-
-    mutating func reset() {
-        guard total > 0 else { return }
-        for i in counts.indices { counts[i] = 0 }
-        total = 0
+        return WaitPercentiles(p50: found[0], p90: found[1], p99: found[2],
+                               max: Double(Swift.max(maxNanoseconds, waiting.last ?? 0)) / 1e6, lowerBound: !pending.isEmpty)
     }
 }

@@ -2,7 +2,7 @@ import TokenBucket
 
 // What a client draws from its seeded generator — when it sends, what a request costs, how long
 // it backs off after a 429 — as plain functions of the generator. The simulator
-// (`SimCore+Clients.swift`, `SimCore+Upstream.swift`) and live mode both call these, so they draw
+// (`FleetCore+Clients.swift`, `FleetCore+Upstream.swift`) and live mode both call these, so they draw
 // exactly the same numbers for the same seed.
 
 extension Arrival {
@@ -13,7 +13,7 @@ extension Arrival {
         case .steady(let rate):
             return CheckedTime.adding(t, Swift.max(1, CheckedTime.nanoseconds(fromNanos: 1e9 / rate)))
         case .poisson(let rate):
-            return CheckedTime.adding(t, Swift.max(1, CheckedTime.nanoseconds(seconds: rng.exponential(rate: rate))))
+            return CheckedTime.adding(t, Swift.max(1, CheckedTime.nanoseconds(fromNanos: (rng.exponential(rate: rate) * 1e9).rounded(.towardZero))))
         case let .onOff(rate, on, off):
             let cycle = on + off
             var from = t
@@ -30,7 +30,7 @@ extension Arrival {
                     from += cycle - pos
                     continue
                 }
-                let next = CheckedTime.adding(from, Swift.max(1, CheckedTime.nanoseconds(seconds: rng.exponential(rate: rate))))
+                let next = CheckedTime.adding(from, Swift.max(1, CheckedTime.nanoseconds(fromNanos: (rng.exponential(rate: rate) * 1e9).rounded(.towardZero))))
                 let onEnd = from + (on - pos)
                 if next < onEnd { return next }
                 from = onEnd   // memoryless: restart the draw at the next on period

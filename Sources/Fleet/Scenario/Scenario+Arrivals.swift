@@ -41,7 +41,7 @@ extension Scenario {
     /// - Throws: ``FleetError`` for an invalid scenario, a duration ≤ 0, or more than
     ///   ``maximumArrivals`` requests.
     public func openLoopArrivals(seed: UInt64, duration: Nanoseconds) throws -> [ScenarioArrival] {
-        try SimCore.validate(self)
+        try FleetCore.validate(self)
         guard duration > 0 else { throw FleetError.invalid("duration must be > 0") }
         var all: [(ScenarioArrival, Int)] = []
         func add(_ a: ScenarioArrival) throws {

@@ -24,7 +24,7 @@ extension Scenario {
             ClientSpec(name: "noisy", group: "noisy", tenant: "noisy-corp", arrival: .closedLoop(concurrency: 100, think: 0),
                        noisy: true),
         ],
-        upstream: UpstreamSpec(name: "provider", limits: UpstreamLimits(requestsPerMinute: 600)))
+        upstream: UpstreamSpec(name: "provider", limits: ProviderLimits(requestsPerMinute: 600)))
 
     /// Steady users next to users that burst at 20/s for 2 s every 10 s, with a 5 s deadline.
     public static let burst = Scenario(
@@ -38,7 +38,7 @@ extension Scenario {
             ClientSpec(name: "bursty", group: "bursty", count: 2, arrival: .onOff(rate: 20, on: 2 * s, off: 8 * s),
                        deadline: 5 * s, noisy: true),
         ],
-        upstream: UpstreamSpec(name: "provider", limits: UpstreamLimits(requestsPerMinute: 1200)))
+        upstream: UpstreamSpec(name: "provider", limits: ProviderLimits(requestsPerMinute: 1200)))
 
     /// Conversation and code traffic with token costs; buckets count tokens and tokens bind.
     public static let llmTokens = Scenario(
@@ -54,7 +54,7 @@ extension Scenario {
                        cost: .llm(.code), deadline: 60 * s, noisy: true),
         ],
         upstream: UpstreamSpec(name: "openai-gpt-4o-mini-tier1",
-                               limits: UpstreamLimits(requestsPerMinute: 500, tokensPerMinute: 200_000)))
+                               limits: ProviderLimits(requestsPerMinute: 500, tokensPerMinute: 200_000)))
 
     /// Client limits set above the provider's: 429s, retries honouring Retry-After, and the
     /// tuning rule cutting refill until the 429s stop.
@@ -66,7 +66,7 @@ extension Scenario {
         clients: [
             ClientSpec(name: "user", group: "users", count: 5, arrival: .poisson(rate: 2), deadline: 30 * s),
         ],
-        upstream: UpstreamSpec(name: "provider", limits: UpstreamLimits(requestsPerMinute: 300, burstPerSecond: true)),
+        upstream: UpstreamSpec(name: "provider", limits: ProviderLimits(requestsPerMinute: 300, burstPerSecond: true)),
         tuning: TuningSpec(window: 5 * s, threshold: 0.01, cut: 0.2, raise: 0.05))
 
     /// `options.scenario` as a built-in name or a TOML path, with the options' overrides applied

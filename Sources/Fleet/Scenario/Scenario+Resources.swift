@@ -82,4 +82,25 @@ extension Scenario {
             + "about \(NumberText.approximate(topRate)) per second); lower the duration "
             + "(at most \(DurationText.approximate(allowed)) here) or the clients' rate, count or concurrency")
     }
+
+    /// Refuses a dashboard whose clients would send more than
+    /// ``InputLimits/dashboardRequestsPerSecond`` requests per real second at `speed` (the
+    /// dashboard runs until quit, so it has a rate budget instead of a run budget).
+    public func checkDashboardRate(speed: Double) throws(ResourceLimitError) {
+        var top = 0
+        var topRate = -1.0
+        var total = 0.0
+        for (i, c) in clients.enumerated() {
+            let r = Double(c.count) * estimatedRate(of: c)
+            total += r
+            if r > topRate { top = i; topRate = r }
+        }
+        let perRealSecond = total * speed
+        guard perRealSecond > InputLimits.dashboardRequestsPerSecond else { return }
+        throw ResourceLimitError(client: nil, field: "rate", message:
+            "the dashboard would simulate about \(NumberText.approximate(perRealSecond)) requests per second, more than the "
+            + "\(NumberText.approximate(InputLimits.dashboardRequestsPerSecond)) it can keep up with (most from client "
+            + "\"\(clients[top].name)\": about \(NumberText.approximate(topRate)) per simulated second); lower the clients' rate, "
+            + "count or concurrency, or --speed")
+    }
 }

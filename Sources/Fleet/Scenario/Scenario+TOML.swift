@@ -47,6 +47,7 @@ extension Scenario {
         let description = try r.string("description") ?? ""
         let keying = try r.enumValue("keying", Keying.self) ?? .perUser
         let duration = try r.duration("duration", InputLimits.runDuration) ?? 60_000_000_000
+        let queueLimit = try r.int("queue_limit", InputLimits.queueLimit) ?? Scenario.defaultQueueLimit
 
         // [limits] and its sub-tables.
         let lr = try r.table("limits")
@@ -66,10 +67,10 @@ extension Scenario {
         var upstream = UpstreamSpec()
         if let ur = try r.table("upstream") {
             upstream.name = try ur.string("name") ?? upstream.name
-            var l = UpstreamLimits()
+            var l = ProviderLimits()
             if let p = try ur.string("preset") {
-                guard let preset = UpstreamLimits.preset(named: p) else {
-                    throw ur.error("preset", "unknown preset \"\(p)\" (presets: \(UpstreamLimits.presetNames.joined(separator: ", ")))")
+                guard let preset = ProviderLimits.preset(named: p) else {
+                    throw ur.error("preset", "unknown preset \"\(p)\" (presets: \(ProviderLimits.presetNames.joined(separator: ", ")))")
                 }
                 l = preset
             }
@@ -172,7 +173,7 @@ extension Scenario {
         }
         try r.finish()
         let s = Scenario(name: name, description: description, keying: keying, duration: duration, limits: limits,
-                         clients: clients, upstream: upstream, tuning: tuning)
+                         clients: clients, upstream: upstream, tuning: tuning, queueLimit: queueLimit)
         do {
             try s.checkTotals()
         } catch {
@@ -180,7 +181,7 @@ extension Scenario {
                 ?? ScenarioError(file: file, line: nil, field: error.field, message: error.message)
         }
         do {
-            try SimCore.validate(s)
+            try FleetCore.validate(s)
         } catch let e as FleetError {
             throw ScenarioError(file: file, line: nil, field: "", message: e.description)
         } catch let e as BucketError {

@@ -20,12 +20,21 @@ public struct Scenario: Sendable, Equatable {
     public var clients: [ClientSpec]
     public var upstream: UpstreamSpec
     public var tuning: TuningSpec?
+    /// Requests one client-side bucket lets wait at most; once its queue is this long, a request
+    /// arriving there is refused at once (counted as rejected). Bounds memory when clients send
+    /// faster than the bucket refills and have no deadline.
+    public var queueLimit: Int
+
+    /// Default ``queueLimit``: 100,000 waiters per bucket (a few MB at most).
+    public static let defaultQueueLimit = 100_000
 
     public init(name: String, description: String = "", keying: Keying = .perUser,
                 duration: Nanoseconds = 60_000_000_000, limits: ClientLimits = ClientLimits(),
-                clients: [ClientSpec], upstream: UpstreamSpec = UpstreamSpec(), tuning: TuningSpec? = nil) {
+                clients: [ClientSpec], upstream: UpstreamSpec = UpstreamSpec(), tuning: TuningSpec? = nil,
+                queueLimit: Int = Scenario.defaultQueueLimit) {
         self.name = name; self.description = description; self.keying = keying; self.duration = duration
         self.limits = limits; self.clients = clients; self.upstream = upstream; self.tuning = tuning
+        self.queueLimit = queueLimit
     }
 
     /// Group names in order of first appearance.
@@ -167,13 +176,13 @@ public enum RetryPolicy: Sendable, Equatable {
 /// and how long it takes to answer.
 public struct UpstreamSpec: Sendable, Equatable {
     public var name: String
-    public var limits: UpstreamLimits
+    public var limits: ProviderLimits
     /// Time to first token, drawn uniformly from this range.
     public var ttft: ClosedRange<Double>     // seconds
     /// Output speed, drawn uniformly from this range (tokens per second); only LLM costs stream.
     public var tokensPerSecond: ClosedRange<Double>
 
-    public init(name: String = "upstream", limits: UpstreamLimits = UpstreamLimits(),
+    public init(name: String = "upstream", limits: ProviderLimits = ProviderLimits(),
                 ttft: ClosedRange<Double> = 0.4...0.9, tokensPerSecond: ClosedRange<Double> = 60...130) {
         self.name = name; self.limits = limits; self.ttft = ttft; self.tokensPerSecond = tokensPerSecond
     }

@@ -124,6 +124,8 @@ public enum InputLimits {
     public static let totalConcurrencyLive = 100_000
     /// `retries`.
     public static let retries = ValidCount(0, 100)
+    /// `queue_limit`: waiters one bucket may hold; a request arriving at a full queue is rejected.
+    public static let queueLimit = ValidCount(1, 1_000_000)
 
     // Durations.
     /// Run length (`duration`, `--duration`).
@@ -157,6 +159,8 @@ public enum InputLimits {
     /// run is refused at the door with what to lower (the simulator's own event budget catches
     /// what the estimate cannot see).
     public static let requestBudget: Double = 2e8
+    /// Estimated requests per real second the dashboard may simulate (its rate × `--speed`).
+    public static let dashboardRequestsPerSecond: Double = 2e6
 }
 
 /// Numbers in messages, as a user would write them back: `-1`, `0.5`, `1e-12`, `1e300`.

@@ -1,9 +1,9 @@
 import TokenBucket
 
 // Clients: when they send, what each request costs, and what happens when one finishes.
-extension SimCore {
+extension FleetCore {
     mutating func scheduleFirstArrivals(_ c: Int) {
-        guard clients[c].enabled else { return }
+        guard clients[c].enabled, !arrivalsPaused else { return }
         let epoch = clients[c].epoch
         let arrival = clients[c].arrival
         var rng = clients[c].rng
@@ -74,10 +74,23 @@ extension SimCore {
         case .failed: failed &+= 1
         case .refused: break
         }
-        if case .closedLoop(_, let think) = clients[c].arrival, clients[c].enabled {
+        if case .closedLoop(_, let think) = clients[c].arrival, clients[c].enabled, !arrivalsPaused {
             // After a refusal wait at least 1 ms, so a refused loop cannot spin at one instant.
             let pause = outcome == .completed ? think : Swift.max(think, Self.oneMillisecond)
             events.push(now + pause, .arrival, Int32(c), clients[c].epoch)
+        }
+    }
+
+    /// Stops every client's new arrivals (pending ones are dropped) or starts them again from
+    /// now (closed loops refill their concurrency). Requests already sent go on: waiters are
+    /// admitted, answers arrive, 429s are retried. The live driver's pause; the virtual driver
+    /// pauses by not being advanced.
+    mutating func setArrivalsPaused(_ paused: Bool) {
+        guard paused != arrivalsPaused else { return }
+        arrivalsPaused = paused
+        for c in clients.indices where clients[c].enabled {
+            clients[c].epoch &+= 1
+            if !paused { scheduleFirstArrivals(c) }
         }
     }
 

@@ -10,14 +10,14 @@ import TokenBucket
 // are used exactly when it hands them out: it can never be over-committed, and a user queued
 // far ahead in its own bucket cannot hold the parent's queue (no head-of-line blocking across
 // users). A request refused at either level consumes nothing there.
-extension SimCore {
+extension FleetCore {
     // MARK: Tables
 
     /// Keys per keying strategy that keep time series (parents always do).
     static let chartedKeys = 256
 
-    mutating func buildTable(_ keying: Keying) throws -> KeyTable {
-        var t = KeyTable(keying: keying)
+    mutating func buildTable(_ keying: Keying) throws -> KeyingTable {
+        var t = KeyingTable(keying: keying)
         let groupNames = metrics.groups.map(\.name)
         func groupOf(_ members: [Int]) -> String {
             let gs = Set(members.map { clients[$0].group })
@@ -107,27 +107,44 @@ extension SimCore {
             passChild(slot)
             return
         }
-        let deadline = requests[s].deadline
-        if !refuse, deadline != .max, table.keys[ki].bucket.admissionTime(units: units, at: now) > deadline {
-            refuse = true
-        }
+        if !refuse { refuse = mustRefuse(ki, units: units, deadline: requests[s].deadline) }
         if refuse {
             if requeue { metrics.timedOut(key: mk, group: group, wasQueued: false) } else { metrics.rejected(key: mk, group: group) }
             finish(slot, .refused)
             return
         }
-        let r = table.keys[ki].bucket.reserve(units: units, at: now)
-        if r.admitAt > now {
-            requests[s].reservation = r
-            requests[s].phase = .childQueue
+        if reserveAndQueue(slot, key: ki, phase: .childQueue) {
             requests[s].queuedChild = true
-            metrics.enqueued(key: mk)
-            table.keys[ki].queue.append(slot)
-            events.push(r.admitAt, .admit, slot, requests[s].gen)
         } else {
-            requests[s].reservation = nil
             passChild(slot)
         }
+    }
+
+    /// Whether bucket `k` refuses a request of `units` now rather than queue it: it would be
+    /// admitted after the request's deadline, or the queue is full (so memory stays bounded
+    /// however fast clients send).
+    @inline(__always)
+    func mustRefuse(_ k: Int, units: Int64, deadline: Nanoseconds) -> Bool {
+        table.keys[k].queue.count >= queueLimit
+            || deadline != .max && table.keys[k].bucket.admissionTime(units: units, at: now) > deadline
+    }
+
+    /// Reserves the request's cost on bucket `k`. If that admits it later than now, it waits in
+    /// `k`'s queue (in `phase`) until its admission event, and this returns true.
+    @inline(__always)
+    mutating func reserveAndQueue(_ slot: Int32, key k: Int, phase: Request.Phase) -> Bool {
+        let s = Int(slot)
+        let r = table.keys[k].bucket.reserve(units: requests[s].costUnits, at: now)
+        guard r.admitAt > now else {
+            requests[s].reservation = nil
+            return false
+        }
+        requests[s].reservation = r
+        requests[s].phase = phase
+        metrics.enqueued(key: table.keys[k].metricsKey)
+        table.keys[k].queue.append(slot)
+        events.push(r.admitAt, .admit, slot, requests[s].gen)
+        return true
     }
 
     /// The user bucket has admitted it: admit, or wait on the parent.
@@ -145,8 +162,7 @@ extension SimCore {
             admitFinally(slot)
             return
         }
-        let deadline = requests[s].deadline
-        if deadline != .max, table.keys[pi].bucket.admissionTime(units: units, at: now) > deadline {
+        if mustRefuse(pi, units: units, deadline: requests[s].deadline) {
             metrics.rejected(key: pmk, group: -1)
             let c = Int(requests[s].client)
             metrics.timedOut(key: table.keys[Int(requests[s].childKey)].metricsKey, group: Int(clients[c].group),
@@ -154,20 +170,14 @@ extension SimCore {
             finish(slot, .refused)
             return
         }
-        let r = table.keys[pi].bucket.reserve(units: units, at: now)
-        if r.admitAt > now {
-            requests[s].reservation = r
-            requests[s].phase = .parentQueue
+        if reserveAndQueue(slot, key: pi, phase: .parentQueue) {
             requests[s].queuedParent = true
-            metrics.enqueued(key: pmk)
             if !requests[s].queuedChild {
                 requests[s].queuedChild = true
                 let ck = requests[s].childKey
                 catchUp(ck)
                 metrics.enqueued(key: table.keys[Int(ck)].metricsKey)
             }
-            table.keys[pi].queue.append(slot)
-            events.push(r.admitAt, .admit, slot, requests[s].gen)
         } else {
             admitFinally(slot)
         }

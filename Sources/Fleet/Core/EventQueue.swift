@@ -30,6 +30,11 @@ struct Event {
 /// A binary min-heap of events on a contiguous array: no allocation once it has grown to the
 /// fleet's steady-state size.
 ///
+/// Why not swift-collections' `Heap`: measured in a release build on the `simulated_requests_per_s`
+/// workload (1,000 Poisson clients, 10 simulated minutes, 1.8 M requests), `Heap<Event>` took
+/// 0.61–0.74 s of user CPU against 0.51–0.59 s for this queue (a min-max heap does more
+/// comparisons per pop than a plain min-heap, and this one moves a hole instead of swapping).
+///
 /// - Complexity: `push` and `pop` are O(log n).
 struct EventQueue {
     private var items = ContiguousArray<Event>()

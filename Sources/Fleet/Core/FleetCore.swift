@@ -1,13 +1,27 @@
 import Collections
 import TokenBucket
 
-/// The simulator's whole state as one value, so the event loop runs as a `mutating` method with
-/// static exclusivity (no runtime access checks per field) and no reference counting in the hot
-/// path. ``Simulation`` wraps it for the dashboard.
+/// The fleet: every rule of it, once, with time passed in (sans-I/O: it never reads a clock and
+/// never sleeps). Clients and their draws, keying and switches that move waiters, the client-side
+/// buckets and their first-come-first-served queues, commands, the tuning rule, the provider
+/// model (limits, 429 + Retry-After, latency), metrics, snapshots and reports.
 ///
-/// Indices, not names, address everything on the hot path: clients, request slots and keys are
-/// `Int32` indices into arrays that are allocated once and reused.
-struct SimCore {
+/// Drivers only feed it time:
+/// - ``Simulation`` (virtual time) runs its event queue as fast as it can;
+/// - ``LiveFleet`` (any `Clock`: the real one, or a test clock) runs it up to the clock's now
+///   before every read-out and command, and one task sleeps until the next event is due;
+/// - a driver fed by real requests (a gateway, whose limiters are its own) reports each
+///   request's steps through ``FleetTraffic`` to a ``TrafficLedger``, which keeps the same
+///   ``FleetMetrics`` and gives the same ``FleetSnapshot`` and ``FleetReport``.
+///
+/// One value, so the event loop runs as a `mutating` method with static exclusivity (no runtime
+/// access checks per field) and no reference counting in the hot path. Indices, not names,
+/// address everything on the hot path: clients, request slots and keys are `Int32` indices into
+/// arrays that are allocated once and reused.
+///
+/// Simultaneous events run in the order they were scheduled (``EventQueue``): that one rule also
+/// breaks the ties a Retry-After rounded to a millisecond creates, for every driver alike.
+struct FleetCore {
     struct Client {
         var name: String
         var group: Int32
@@ -68,7 +82,7 @@ struct SimCore {
     }
 
     /// The buckets of one keying strategy.
-    struct KeyTable {
+    struct KeyingTable {
         var keying: Keying
         var keys: [LimiterKey] = []
         /// Per client: its key (the child in hierarchical keying).
@@ -78,7 +92,7 @@ struct SimCore {
     }
 
     struct UpstreamDimension {
-        enum Kind: UInt8 { case requests, tokens, promptTokens, completionTokens, burst }
+        enum Kind: UInt8 { case requests, tokens, promptTokens, completionTokens, burst, daily }
         var kind: Kind
         var bucket: BucketState
         var capacityUnits: Int64
@@ -91,8 +105,8 @@ struct SimCore {
     var clients: [Client] = []
     var requests: [Request] = []
     var freeSlots: [Int32] = []
-    var table: KeyTable
-    var parked: [Keying: KeyTable] = [:]
+    var table: KeyingTable
+    var parked: [Keying: KeyingTable] = [:]
     var limits: ClientLimits
     var upstream: UpstreamSpec
     var upstreamDims: [UpstreamDimension] = []
@@ -106,6 +120,12 @@ struct SimCore {
     var tuningMoves = 0
     var windowRequests = 0
     var window429 = 0
+    /// Arrivals stopped by a live pause (requests already sent go on).
+    var arrivalsPaused = false
+    /// Waiters one bucket holds at most; a request arriving at a full queue is refused.
+    let queueLimit: Int
+    /// Events run so far (the virtual driver's budget counts these).
+    var eventsRun = 0
     // Totals.
     var started = 0
     var completed = 0
@@ -116,11 +136,12 @@ struct SimCore {
     init(scenario: Scenario, seed: UInt64) throws {
         self.scenario = scenario
         self.seed = seed
+        queueLimit = scenario.queueLimit
         limits = scenario.limits
         upstream = scenario.upstream
         upstreamRng = Xoshiro256(seed: seed, stream: 0)
         metrics = FleetMetrics()
-        table = KeyTable(keying: scenario.keying)
+        table = KeyingTable(keying: scenario.keying)
         try Self.validate(scenario)
 
         let groupNames = scenario.groupNames
@@ -181,9 +202,13 @@ struct SimCore {
         guard s.upstream.ttft.lowerBound >= 0, s.upstream.tokensPerSecond.lowerBound > 0 else {
             throw FleetError.invalid("upstream: ttft must be >= 0 and tokens_per_s > 0")
         }
+        guard s.queueLimit >= 1 else { throw FleetError.invalid("queue limit must be >= 1, got \(s.queueLimit)") }
     }
 
-    static func dimensions(for l: UpstreamLimits) throws -> [UpstreamDimension] {
+    /// The provider's buckets: one per limited dimension, each holding one minute's worth and
+    /// refilling continuously; a per-second request cap holds one second's worth; a daily
+    /// request limit (OpenRouter's 50 a day) holds one day's worth and refills over the day.
+    static func dimensions(for l: ProviderLimits) throws -> [UpstreamDimension] {
         var dims: [UpstreamDimension] = []
         func add(_ kind: UpstreamDimension.Kind, perMinute: Double?, capacity: Double? = nil) throws {
             guard let pm = perMinute else { return }
@@ -195,15 +220,20 @@ struct SimCore {
         try add(.promptTokens, perMinute: l.inputTokensPerMinute)
         try add(.completionTokens, perMinute: l.outputTokensPerMinute)
         if l.burstPerSecond, let rpm = l.requestsPerMinute { try add(.burst, perMinute: rpm, capacity: Swift.max(1, rpm / 60)) }
+        if let rpd = l.requestsPerDay { try add(.daily, perMinute: rpd / 1440, capacity: rpd) }
         return dims
     }
 
     // MARK: The loop
 
-    /// Runs every event up to and including `target`, then sets the clock to `target`.
+    /// Runs every event up to and including `target`, then sets the clock to `target`; stops
+    /// early (returning false, the clock at the last event run) once `budget` events have run.
     /// - Complexity: O(events × log(pending events)); O(1) when nothing is due.
-    mutating func run(until target: Nanoseconds) {
+    @discardableResult
+    mutating func run(until target: Nanoseconds, budget: Int = .max) -> Bool {
         while let e = events.first, e.time <= target {
+            guard eventsRun < budget else { return false }
+            eventsRun &+= 1
             _ = events.pop()
             now = e.time
             switch e.kind {
@@ -218,13 +248,9 @@ struct SimCore {
             }
         }
         if target > now { now = target }
+        return true
     }
-}
 
-/// A fleet that cannot be built or steered as asked; the message names the bad value.
-public enum FleetError: Error, Equatable, CustomStringConvertible {
-    case invalid(String)
-    public var description: String {
-        switch self { case .invalid(let m): return m }
-    }
+    /// When the next event is due (nil: none).
+    var nextEventTime: Nanoseconds? { events.first?.time }
 }

@@ -3,11 +3,11 @@ import TokenBucket
 // The simulated provider: enforces its own limits on `BucketState`s (continuous refill, each
 // dimension checked all or nothing), answers 429 with a Retry-After computed from its buckets'
 // next admission, and takes time to answer (time to first token + output tokens / speed).
-extension SimCore {
+extension FleetCore {
     @inline(__always)
     func upstreamUnits(_ kind: UpstreamDimension.Kind, _ s: Int) -> Int64 {
         switch kind {
-        case .requests, .burst: return TokenUnits.perToken
+        case .requests, .burst, .daily: return TokenUnits.perToken
         case .tokens: return Int64(requests[s].prompt + requests[s].completion) * TokenUnits.perToken
         case .promptTokens: return Int64(requests[s].prompt) * TokenUnits.perToken
         case .completionTokens: return Int64(requests[s].completion) * TokenUnits.perToken

@@ -1,7 +1,7 @@
 import TokenBucket
 
 // Steering a running simulation: keying switches, bucket changes, presets, the tuning rule.
-extension SimCore {
+extension FleetCore {
     // MARK: Keying switch
 
     /// Switches keying at `now`. Every waiting request (in a user's or a parent's queue) has its
@@ -168,40 +168,53 @@ extension SimCore {
         }
     }
 
-    /// Sets the provider's limits from a preset and sizes the client buckets at 80 % of them,
-    /// split evenly over the current keying's user-level keys: each gets refill
-    /// `0.8 × limit / 60 / keys` per second and a capacity of one minute of that (providers
-    /// refill continuously with a minute's worth of burst). Parents in hierarchical keying get
-    /// the same split over the parents. Token-costed fleets size from TPM, others from RPM.
+    /// Sets the provider's limits from one of the library's presets and sizes the client buckets
+    /// by the library's one rule (`ProviderPreset.clientLimits(keys:)`: 80 % of the limit, split
+    /// evenly over the current keying's user-level keys; a request bucket bursts one second of
+    /// its refill, a token bucket one minute). Parents in hierarchical keying get the same rule
+    /// split over the parents. Token-costed fleets size from the token limit (input + output
+    /// where the provider counts them apart: the fleet's bucket charges prompt + completion),
+    /// others from the request limit. The note carries the library's arithmetic.
     mutating func applyPreset(_ name: String) throws {
-        guard let p = UpstreamLimits.presetEntry(named: name) else {
-            throw FleetError.invalid("unknown preset \"\(name)\" (presets: \(UpstreamLimits.presetNames.joined(separator: ", ")))")
+        guard let p = ProviderPreset.named(name) else {
+            throw FleetError.invalid("unknown preset \"\(name)\" (presets: \(ProviderLimits.presetNames.joined(separator: ", ")))")
         }
-        let tokenCosted = clients.contains { if case .request = $0.cost { return false } else { return true } }
-        var dimension: UpstreamLimits.Dimension = tokenCosted ? .tokens : .requests
-        var share = p.limits.clientShare(dimension: dimension)
-        if share == nil { dimension = .requests; share = p.limits.clientShare(dimension: .requests) }
-        guard let perMinute = share else { throw FleetError.invalid("preset \(name) has no limit to size buckets from") }
-        upstream.limits = p.limits
-        upstreamDims = try Self.dimensions(for: p.limits)
+        let tokenCosted = clients.contains { $0.cost != .request }
         let users = userLevelKeys
         let parents = table.keys.indices.filter { table.keys[$0].isParent }
-        func size(_ keys: [Int]) throws -> (Double, Double) {
-            guard !keys.isEmpty else { return (0, 0) }
-            let capacity = Swift.max(1, perMinute / Double(keys.count))
-            let refill = perMinute / 60 / Double(keys.count)
+        let (userBucket, arithmetic) = try Self.clientBucket(p, keys: users.count, tokenCosted: tokenCosted)
+        let parentBucket = parents.isEmpty ? nil : try Self.clientBucket(p, keys: parents.count, tokenCosted: tokenCosted).0
+        upstream.limits = ProviderLimits(p.upstream)
+        upstreamDims = try Self.dimensions(for: upstream.limits)
+        func size(_ keys: [Int], _ bucket: BucketConfiguration) throws {
             for k in keys {
-                table.keys[k].baseRefill = refill
-                try reconfigureKey(k, capacity: capacity, refill: refill * tuningFactor)
+                table.keys[k].baseRefill = bucket.refill.perSecond
+                try reconfigureKey(k, capacity: bucket.capacity, refill: bucket.refill.perSecond * tuningFactor)
             }
-            return (capacity, refill)
         }
-        let (cap, refill) = try size(users)
-        _ = try size(parents)
-        setDefault(capacity: cap, refill: refill)
-        let unit = dimension == .tokens ? "TPM" : "RPM"
-        let limit = perMinute / UpstreamLimits.headroom
-        note("preset \(p.title): \(fmt(limit)) \(unit) × 0.8 = \(fmt(perMinute))/min over \(users.count) keys = \(fmt(refill))/s each, capacity \(fmt(cap))", key: nil)
+        try size(users, userBucket)
+        if let parentBucket { try size(parents, parentBucket) }
+        setDefault(capacity: userBucket.capacity, refill: userBucket.refill.perSecond)
+        note("preset \(p.name) over \(users.count) keys: \(arithmetic)", key: nil)
+    }
+
+    /// The one client bucket (of `keys` sharing the provider) the fleet gives each key, with the
+    /// library's arithmetic for it.
+    static func clientBucket(_ p: ProviderPreset, keys: Int, tokenCosted: Bool) throws -> (BucketConfiguration, String) {
+        let limits = try p.clientLimits(keys: keys)
+        let lines = try p.clientArithmetic(keys: keys)
+        func line(_ dimension: String) -> String { lines.first { $0.hasPrefix(dimension + ":") } ?? dimension }
+        if tokenCosted {
+            if let t = limits.tokens { return (t, line("tokens")) }
+            if let i = limits.inputTokens {
+                guard let o = limits.outputTokens else { return (i, line("input tokens")) }
+                let both = try BucketConfiguration(capacity: i.capacity + o.capacity, refillPerSecond: i.refill.perSecond + o.refill.perSecond)
+                return (both, line("input tokens") + "; " + line("output tokens") + "; added: \(fmt(both.refill.perSecond))/s, capacity \(fmt(both.capacity))")
+            }
+        }
+        if let r = limits.requests { return (r, line("requests")) }
+        if let d = limits.requestsPerDay { return (d, line("requests per day")) }
+        throw FleetError.invalid("preset \(p.name) has no limit to size buckets from")
     }
 
     // MARK: Tuning rule
@@ -236,20 +249,4 @@ extension SimCore {
     mutating func note(_ summary: String, key: String?) {
         lastChange = ChangeNote(at: now, summary: summary, key: key)
     }
-}
-
-/// A number for a note: whole numbers without decimals, others with up to 3 significant decimals.
-func fmt(_ x: Double) -> String {
-    if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-    if abs(x) >= 100 { return String(format1(x, 1)) }
-    return format1(x, abs(x) >= 1 ? 2 : 3)
-}
-
-func format1(_ x: Double, _ decimals: Int) -> String {
-    var p = 1.0
-    for _ in 0..<decimals { p *= 10 }
-    let r = (x * p).rounded() / p
-    var s = String(r)
-    if s.hasSuffix(".0") { s.removeLast(2) }
-    return s
 }
