@@ -53,7 +53,7 @@ struct RedisClientTests {
         await #expect(throws: RedisError.timeout(milliseconds: 100)) { try await client.send(["PING"]) }
         // Calls pipelined behind the late one fail too (their order can no longer be trusted).
         await #expect(throws: RedisError.self) { try await client.send(["PING"]) }
-        #expect(clock.now - start < .seconds(2))
+        #expect(clock.now - start < .seconds(10), "no hang (a starved test machine may be slow, never stuck)")
         #expect(client.statistics.connects == 2, "the timed-out connection was dropped and a new one made")
         #expect(client.statistics.timeouts == 2)
     }
