@@ -17,6 +17,12 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The HTTP gateway (`bucketscope serve`) only; the TokenBucket library never sees these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The library a server imports: no terminal, no UI, no package dependencies: stdlib,
@@ -58,6 +64,19 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        // The HTTP gateway in front of an OpenAI-compatible API, and its built-in mock upstream.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "TokenBucket", "Fleet",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict),
         // Rate-limiting algorithms side by side on one stream (`bucketscope compare`).
         .target(
             name: "Compare",
@@ -70,7 +89,7 @@ let package = Package(
         .target(
             name: "BucketscopeCommands",
             dependencies: [
-                "TokenBucket", "Fleet", "Compare", "Dashboard", "TerminalUI", "SharedStore",
+                "TokenBucket", "Fleet", "Compare", "Dashboard", "TerminalUI", "Gateway", "SharedStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -82,6 +101,11 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "CompareTests", dependencies: ["Compare", "Fleet", "TokenBucket"], swiftSettings: strict),
+        .testTarget(name: "GatewayTests", dependencies: [
+            "Gateway", "TokenBucket",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], swiftSettings: strict),
         .testTarget(name: "BucketscopeCommandsTests", dependencies: ["BucketscopeCommands", "TokenBucket"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

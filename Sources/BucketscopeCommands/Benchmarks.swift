@@ -22,6 +22,7 @@ enum Benchmarks {
             Benchmark(name: "compare_azure_conversation_s", run: { try compareThroughput() }),
             Benchmark(name: "simulated_requests_per_s", isolated: true, run: { try await fleetBenchmarks() }),
             Benchmark(name: "live_waiters_10k_p99_lateness", isolated: true, run: { try await liveBenchmarks() }),
+            Benchmark(name: "tasks_waiters_10k_min_waiting_tasks", isolated: true, run: { try await taskBenchmarks() }),
             Benchmark(name: "store_admissions_per_s", run: { try await storeBenchmarks() }),
         ]
     }

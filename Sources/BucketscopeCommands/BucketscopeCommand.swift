@@ -7,7 +7,7 @@ public struct BucketscopeCommand: AsyncParsableCommand {
         abstract: "See how token-bucket rate limiting really behaves.",
         subcommands: [DashboardCommand.self, RunCommand.self, ReplayCommand.self, ScenariosCommand.self,
                       ThemesCommand.self, PresetsCommand.self, BenchCommand.self, CheckCommand.self,
-                      CompareCommand.self],
+                      CompareCommand.self, ServeCommand.self, MockUpstreamCommand.self],
         defaultSubcommand: DashboardCommand.self)
     public init() {}
 }

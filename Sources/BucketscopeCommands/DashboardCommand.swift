@@ -20,17 +20,21 @@ struct DashboardCommand: AsyncParsableCommand {
     var fps = 20
     @Flag(help: "Run live: real tasks on the library's async buckets and the real clock.")
     var live = false
+    @Option(help: "With --live: `tasks` (each waiting request a task on the library's limiter, the default) or `core` (the fleet core's own queues, paced on the clock).")
+    var liveMode: LiveMode?
 
     func validate() throws {
         try FlagCheck.number(speed, "--speed", DashboardOptions.speedRange)
         try FlagCheck.count(fps, "--fps", DashboardOptions.framesPerSecondRange)
+        if liveMode != nil, !live { throw ValidationError("--live-mode needs --live") }
         if live, let speed, speed != 1 {
             throw ValidationError("--speed does not apply to --live: live mode runs in real time (×1), got \(NumberText.format(speed))")
         }
     }
 
     func run() async throws {
-        let options = try DashboardOptions.make(fleet: fleet.options, theme: theme, speed: speed ?? 1, fps: fps, live: live)
+        let options = try DashboardOptions.make(fleet: fleet.options, theme: theme, speed: speed ?? 1, fps: fps, live: live,
+                                                 liveMode: liveMode ?? .tasks)
         let scenario = try Scenario.resolve(options.fleet) // a bad scenario is a flag error, terminal or not
         try scenario.checkTotals(live: live)
         try scenario.checkDashboardRate(speed: options.speed)
@@ -38,7 +42,7 @@ struct DashboardCommand: AsyncParsableCommand {
             throw CommandFailure("the dashboard needs a terminal (stdin and stdout); for headless output use `bucketscope run`")
         }
         // Made here so a bad scenario is reported before the screen is taken over.
-        let firstDriver = try DashboardFleet.make(options.fleet, live: options.live)
+        let firstDriver = try DashboardFleet.make(options.fleet, live: options.live, mode: options.liveMode)
         for warning in options.themeWarnings { StandardError.print("bucketscope: \(warning)") }
         // The frame loop blocks its thread between frames: give it a thread of its own, so the
         // cooperative pool stays free for live mode's tasks. Every curses call happens there.
@@ -81,7 +85,7 @@ struct DashboardCommand: AsyncParsableCommand {
         let runner = try DashboardRunner(state: state, themes: themes, framesPerSecond: options.framesPerSecond,
                                          backend: terminal) {
             if let driver = pending { pending = nil; return driver }
-            return try DashboardFleet.make(options.fleet, live: options.live)
+            return try DashboardFleet.make(options.fleet, live: options.live, mode: options.liveMode)
         }
         return runner.run()
     }

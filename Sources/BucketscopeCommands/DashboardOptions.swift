@@ -10,16 +10,18 @@ struct DashboardOptions: Sendable {
     var themeWarnings: [ThemeWarning]
     var speed: Double
     var framesPerSecond: Int
+    var liveMode: LiveMode = .tasks
 
     static let speedRange = ValidRange(0.1, 1000, unit: "times real time")
     static let framesPerSecondRange = ValidCount(1, 120)
 
     /// The options from flags `DashboardCommand.validate()` has range-checked; loads the theme.
-    static func make(fleet: FleetOptions, theme: String, speed: Double, fps: Int, live: Bool) throws -> DashboardOptions {
+    static func make(fleet: FleetOptions, theme: String, speed: Double, fps: Int, live: Bool,
+                     liveMode: LiveMode = .tasks) throws -> DashboardOptions {
         let loaded: ThemeParser.Result
         do { loaded = try ThemeCatalog.load(theme) } catch { throw CommandFailure("--theme: \(error)") }
         return DashboardOptions(fleet: fleet, live: live, theme: loaded.theme, themeWarnings: loaded.warnings, speed: speed,
-                                framesPerSecond: fps)
+                                framesPerSecond: fps, liveMode: liveMode)
     }
 }
 

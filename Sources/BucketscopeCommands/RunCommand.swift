@@ -34,13 +34,17 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run live: real tasks on the library's async buckets for --duration of real time (report \"mode\": \"live\").")
     var live = false
 
+    @Option(help: "With --live: `tasks` (each waiting request a task on the library's limiter, the default) or `core` (the fleet core's own queues, paced on the clock).")
+    var liveMode: LiveMode?
+
     func validate() throws {
         try FlagCheck.duration(duration, "--duration", InputLimits.runDuration)
+        if liveMode != nil, !live { throw ValidationError("--live-mode needs --live") }
     }
 
     func run() async throws {
         let request = RunRequest(options: fleet.options, duration: duration?.nanoseconds, format: format)
-        let output = live ? try await request.executeLive() : try request.execute()
+        let output = live ? try await request.executeLive(mode: liveMode ?? .tasks) : try request.execute()
         FileHandle.standardOutput.write(Data(output.utf8))
     }
 }

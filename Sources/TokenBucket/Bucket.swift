@@ -68,11 +68,14 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     /// A full bucket with `configuration`, timed on `clock`.
     public init(_ configuration: BucketConfiguration, clock: C) {
         self.clock = clock
+        // The time base first: its first use calibrates for 1 ms, which must not come between
+        // the two readings of the origin.
+        let base = FastTimeBase.shared
+        let fast = C.self == ContinuousClock.self && base.usable ? base.now() : nil
         let origin = clock.now
         self.origin = origin
-        let fast = C.self == ContinuousClock.self && FastTimeBase.shared.usable ? FastTimeBase.shared.now() : nil
         self.fastOrigin = fast
-        self.fastBase = FastTimeBase.shared
+        self.fastBase = base
         self.engine = WaitEngine(SingleQueueCore(ledger: BucketState(configuration)),
                                  time: fast.map { TimeSource.fast(origin: $0) } ?? TimeSource(clock, origin: origin))
     }

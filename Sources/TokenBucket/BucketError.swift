@@ -41,6 +41,14 @@ public enum BucketError: Error, Equatable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// ``retryAfter`` in whole seconds, rounded up (at least 1), as an HTTP `Retry-After`
+    /// header takes it; `nil` when waiting does not help.
+    public var retryAfterSeconds: Int? {
+        guard let d = retryAfter else { return nil }
+        let (s, a) = d.components
+        return Swift.max(1, Int(s) + (a > 0 ? 1 : 0))
+    }
+
     public var description: String {
         switch self {
         case let .invalidParameter(name, value, requirement):

@@ -92,6 +92,9 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     ///
     /// - Returns: the reservation; act at its `admitAt`, or ``cancel(_:at:)`` it before then.
     /// - Throws: as ``tryAcquire(_:for:parent:at:)``.
+    // Pre-specialized for `String` keys (the common case: API keys, user names), so a caller in
+    // another module does not pay for generic metadata lookups on every call.
+    @_specialize(exported: true, where Key == String)
     public mutating func reserve(_ cost: Double, for key: Key, parent: Key? = nil, at now: Nanoseconds) throws -> KeyedReservation<Key> {
         let c = try KeyedBucketState.units(cost)
         try checkCapacities(c, cost: cost, key: key, parent: parent)

@@ -17,7 +17,7 @@ let builtBinary = repositoryRoot.appendingPathComponent(".build/debug/bucketscop
 struct CorpusFuzzTests {
     static let seed: UInt64 = ProcessInfo.processInfo.environment["BUCKETSCOPE_FUZZ_SEED"].flatMap(UInt64.init) ?? 20_261_130
 
-    @Test func mutatedScenariosAndLogsExit0Or2AndNeverCrash() throws {
+    @Test func mutatedScenariosAndLogsExit0Or2AndNeverCrash() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: builtBinary.path),
                 "build the binary first (swift build): \(builtBinary.path) is missing")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bucketscope-fuzz-\(getpid())")
@@ -50,7 +50,7 @@ struct CorpusFuzzTests {
         var next = 0
         while next < files.count {
             let batch = Array(files[next..<min(next + 500, files.count)])
-            let run = try Self.check(batch)
+            let run = try await offPool { try Self.check(batch) }
             let lines = run.out.split(separator: "\n")
             for line in lines { outcomes[line.hasSuffix(": ok") ? "ok" : "refused", default: 0] += 1 }
             if run.signal != nil || (run.status != 0 && run.status != 2) || lines.count < batch.count {

@@ -60,12 +60,21 @@ import Glibc
         try #require(binary, "bucketscope is not built: run `swift build` before `swift test`")
     }
 
-    @Test(.enabled(if: available, "this system has no pseudo-terminals (posix_openpt failed)"))
-    func startsDrawsAndQuitsOnQWithTheTerminalRestored() throws {
-        let binary = try Self.requireBinary()
-        let pty = try #require(Self.openPseudoTerminal())
+    /// What a session in a pseudo-terminal saw: the program's exit and everything it wrote.
+    struct Session: Sendable {
+        var exitedInTime: Bool
+        var reason: Process.TerminationReason
+        var status: Int32
+        var output: String
+    }
+
+    /// Starts the dashboard in a pseudo-terminal at 80×24, waits for `ready` in its output,
+    /// types `input`, and waits up to 10 s for it to leave the alternate screen and exit.
+    /// Blocking: run through ``offPool(_:)``.
+    static func session(binary: URL, ready: [String], input: String) throws -> Session {
+        guard let pty = openPseudoTerminal() else { throw CocoaError(.fileNoSuchFile) }
         defer { close(pty.master) }
-        let slave = try #require(FileHandle(forUpdatingAtPath: pty.slavePath))
+        guard let slave = FileHandle(forUpdatingAtPath: pty.slavePath) else { throw CocoaError(.fileNoSuchFile) }
         let process = Process()
         process.executableURL = binary
         process.arguments = ["--fps", "50"]
@@ -78,75 +87,65 @@ import Glibc
         process.terminationHandler = { _ in exited.signal() }
         try process.run()
         try slave.close()
-
         var output: [UInt8] = []
         func contains(_ s: String) -> ([UInt8]) -> Bool { { String(decoding: $0, as: UTF8.self).contains(s) } }
-        Self.read(pty.master, into: &output, seconds: 15, until: contains("noisy-neighbor"))
-        #expect(String(decoding: output, as: UTF8.self).contains("noisy-neighbor"), "the header was never drawn")
-
-        _ = "q".withCString { write(pty.master, $0, 1) }
-        let exitMark = "\u{1B}[?1049l" // xterm's rmcup: curses left the alternate screen
-        Self.read(pty.master, into: &output, seconds: 10, until: contains(exitMark))
+        for (i, mark) in ready.enumerated() { read(pty.master, into: &output, seconds: i == 0 ? 15 : 5, until: contains(mark)) }
+        _ = input.withCString { write(pty.master, $0, strlen($0)) }
+        read(pty.master, into: &output, seconds: 10, until: contains(exitMark))
+        var inTime = true
         if exited.wait(timeout: .now() + 10) == .timedOut {
+            inTime = false
             kill(process.processIdentifier, SIGKILL)
-            Issue.record("bucketscope did not quit on q")
             process.waitUntilExit()
         }
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0)
-        #expect(String(decoding: output, as: UTF8.self).contains(exitMark), "the terminal was not restored")
+        return Session(exitedInTime: inTime, reason: process.terminationReason, status: process.terminationStatus,
+                       output: String(decoding: output, as: UTF8.self))
+    }
+
+    /// xterm's rmcup: curses left the alternate screen.
+    static let exitMark = "\u{1B}[?1049l"
+
+    @Test(.enabled(if: available, "this system has no pseudo-terminals (posix_openpt failed)"))
+    func startsDrawsAndQuitsOnQWithTheTerminalRestored() async throws {
+        let binary = try Self.requireBinary()
+        let s = try await offPool { try Self.session(binary: binary, ready: ["noisy-neighbor"], input: "q") }
+        #expect(s.output.contains("noisy-neighbor"), "the header was never drawn")
+        #expect(s.exitedInTime, "bucketscope did not quit on q")
+        #expect(s.reason == .exit)
+        #expect(s.status == 0)
+        #expect(s.output.contains(Self.exitMark), "the terminal was not restored")
     }
 
     @Test(.enabled(if: available, "this system has no pseudo-terminals (posix_openpt failed)"))
-    func aClickOnQuitInTheHintBarQuits() throws {
+    func aClickOnQuitInTheHintBarQuits() async throws {
         let binary = try Self.requireBinary()
-        let pty = try #require(Self.openPseudoTerminal())
-        defer { close(pty.master) }
-        let slave = try #require(FileHandle(forUpdatingAtPath: pty.slavePath))
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["--fps", "50"]
-        process.environment = ["TERM": "xterm-256color", "LANG": "C.UTF-8", "LINES": "24", "COLUMNS": "80",
-                               "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        process.standardInput = slave
-        process.standardOutput = slave
-        process.standardError = slave
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        try slave.close()
-        var output: [UInt8] = []
-        func contains(_ s: String) -> ([UInt8]) -> Bool { { String(decoding: $0, as: UTF8.self).contains(s) } }
         // The program asks for SGR mouse reports (xterm's 1006) once it runs, then draws the hints.
-        Self.read(pty.master, into: &output, seconds: 15, until: contains("\u{1B}[?1006;1000h"))
-        Self.read(pty.master, into: &output, seconds: 5, until: contains("quit"))
-        #expect(String(decoding: output, as: UTF8.self).contains("\u{1B}[?1006;1000h"), "mouse reports were never enabled")
         // Button 1 pressed and released on the "q" of "q quit": column 2, row 24 (1-based).
         let click = "\u{1B}[<0;2;\(Self.clickRow)M\u{1B}[<0;2;\(Self.clickRow)m"
-        _ = click.withCString { write(pty.master, $0, strlen($0)) }
-        Self.read(pty.master, into: &output, seconds: 10, until: contains("\u{1B}[?1049l"))
-        if exited.wait(timeout: .now() + 10) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            Issue.record("a click on the hint bar's quit did not quit")
-            process.waitUntilExit()
-        }
-        #expect(process.terminationStatus == 0)
+        let s = try await offPool { try Self.session(binary: binary, ready: ["\u{1B}[?1006;1000h", "quit"], input: click) }
+        #expect(s.output.contains("\u{1B}[?1006;1000h"), "mouse reports were never enabled")
+        #expect(s.exitedInTime, "a click on the hint bar's quit did not quit")
+        #expect(s.status == 0)
     }
 
     /// The hint bar's row at 80×24.
     static let clickRow = 24
 
-    @Test func withoutATerminalItPointsToRunAndExitsWith2() throws {
-        let process = Process()
-        process.executableURL = try Self.requireBinary()
-        let errors = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 2)
+    @Test func withoutATerminalItPointsToRunAndExitsWith2() async throws {
+        let binary = try Self.requireBinary()
+        let (status, message) = try await offPool { () throws -> (Int32, String) in
+            let process = Process()
+            process.executableURL = binary
+            let errors = Pipe()
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = Pipe()
+            process.standardError = errors
+            try process.run()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, message)
+        }
+        #expect(status == 2)
         #expect(message.contains("bucketscope run"))
         #expect(message.split(separator: "\n").count == 1)
     }

@@ -10,8 +10,8 @@ struct LiveRunCommandTests {
                      "no executable at \(bucketscopeBinary.path): run `swift build` first")
     }
 
-    @Test func runLivePrintsTheSameReportInModeLive() throws {
-        let r = try bucketscope(["run", "--live", "--duration", "1s", "--format", "json", "--scenario", "burst"])
+    @Test func runLivePrintsTheSameReportInModeLive() async throws {
+        let r = try await bucketscope(["run", "--live", "--duration", "1s", "--format", "json", "--scenario", "burst"])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("\"scenario\": \"burst\""))
         #expect(r.out.contains("\"mode\": \"live\""))
@@ -19,15 +19,15 @@ struct LiveRunCommandTests {
         #expect(r.out.contains("\"name\": \"steady\""))
     }
 
-    @Test func runLiveTableSaysLive() throws {
-        let r = try bucketscope(["run", "--live", "--duration", "500ms", "--keying", "hierarchical"])
+    @Test func runLiveTableSaysLive() async throws {
+        let r = try await bucketscope(["run", "--live", "--duration", "500ms", "--keying", "hierarchical"])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.hasPrefix("scenario noisy-neighbor (live), keying hierarchical, seed 1, 0.5 s run live in"))
         #expect(r.out.contains("tenant:acme"))
     }
 
-    @Test func runLiveChecksItsValuesLikeRun() throws {
-        let r = try bucketscope(["run", "--live", "--duration", "0s"])
+    @Test func runLiveChecksItsValuesLikeRun() async throws {
+        let r = try await bucketscope(["run", "--live", "--duration", "0s"])
         #expect(r.status == 2)
         #expect(r.err.contains("--duration must be > 0"))
     }

@@ -4,7 +4,12 @@ import Testing
 let bucketscopeBinary = repositoryRoot.appendingPathComponent(".build/debug/bucketscope")
 
 /// Runs the built executable from the repository root; its exit status, stdout and stderr.
-func bucketscope(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+/// Runs the executable (off the cooperative pool) and returns its status and output.
+func bucketscope(_ args: [String]) async throws -> (status: Int32, out: String, err: String) {
+    try await offPool { try bucketscopeBlocking(args) }
+}
+
+func bucketscopeBlocking(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
     let p = Process()
     p.executableURL = bucketscopeBinary
     p.arguments = args
@@ -32,28 +37,28 @@ struct RunCommandTests {
         (["--capacity", "0"], "--capacity must be > 0"),
         (["--refill", "lots"], "the value 'lots' is invalid for '--refill <tokens/s>'"),
         (["--seed", "abc"], "the value 'abc' is invalid for '--seed <seed>'"),
-        (["--format", "xml"], "the value 'xml' is invalid for '--format <format>'. Please provide one of 'table', 'json' or 'csv'"),
+        (["--format", "xml"], "the value 'xml' is invalid for '--format <format>'. Please provide one of 'table', 'json', 'csv' or 'svg'"),
         (["--scenario", "nope"], "unknown scenario \"nope\""),
         (["--bogus"], "unknown option '--bogus'"),
     ])
-    func badValuesExitWithStatus2(args: [String], message: String) throws {
-        let r = try bucketscope(["run"] + args)
+    func badValuesExitWithStatus2(args: [String], message: String) async throws {
+        let r = try await bucketscope(["run"] + args)
         #expect(r.status == 2)
         #expect(r.err.contains(message), "\(r.err)")
         #expect(r.out.isEmpty)
     }
 
-    @Test func aBadScenarioFileExits2WithFileLineAndField() throws {
+    @Test func aBadScenarioFileExits2WithFileLineAndField() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bucketscope-bad-\(getpid()).toml")
         try "[[clients]]\nname = \"a\"\nrate = \"fast\"\n".write(to: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: path) }
-        let r = try bucketscope(["run", "--scenario", path.path])
+        let r = try await bucketscope(["run", "--scenario", path.path])
         #expect(r.status == 2)
         #expect(r.err.contains("\(path.path):3: rate: expected a number, got \"fast\""), "\(r.err)")
     }
 
-    @Test func jsonReportHasTheAgreedFields() throws {
-        let r = try bucketscope(["run", "--format", "json", "--duration", "10s", "--seed", "1"])
+    @Test func jsonReportHasTheAgreedFields() async throws {
+        let r = try await bucketscope(["run", "--format", "json", "--duration", "10s", "--seed", "1"])
         #expect(r.status == 0)
         let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
         for f in ["scenario", "mode", "seed", "duration_s", "keying", "groups", "keys", "upstream", "wall_s"] {
@@ -75,8 +80,8 @@ struct RunCommandTests {
         for f in ["requests", "status_429", "rate_429"] { #expect(u[f] != nil) }
     }
 
-    @Test func scenariosListsEachBuiltInNameFirst() throws {
-        let r = try bucketscope(["scenarios"])
+    @Test func scenariosListsEachBuiltInNameFirst() async throws {
+        let r = try await bucketscope(["scenarios"])
         #expect(r.status == 0)
         let names = r.out.split(separator: "\n").map { $0.split(separator: " ")[0] }
         #expect(names == ["noisy-neighbor", "burst", "llm-tokens", "upstream-429"])

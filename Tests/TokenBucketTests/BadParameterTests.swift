@@ -120,4 +120,12 @@ struct BadParameterTests {
             try Rate(5, per: .zero)
         }
     }
+
+    @Test("Retry-After in whole seconds rounds up, at least 1")
+    func retryAfterSeconds() {
+        #expect(BucketError.deadlineExceeded(wouldAdmitAfter: .milliseconds(2_001), allowed: .seconds(2)).retryAfterSeconds == 3)
+        #expect(BucketError.deadlineExceeded(wouldAdmitAfter: .milliseconds(5), allowed: .zero).retryAfterSeconds == 1)
+        #expect(BucketError.deadlineExceeded(wouldAdmitAfter: .seconds(40), allowed: .seconds(30)).retryAfterSeconds == 40)
+        #expect(BucketError.costExceedsCapacity(cost: 2, capacity: 1).retryAfterSeconds == nil)
+    }
 }

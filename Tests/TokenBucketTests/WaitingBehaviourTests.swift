@@ -165,6 +165,7 @@ struct WaitingBehaviourTests {
             #expect(e == .deadlineExceeded(wouldAdmitAfter: .seconds(3), allowed: .seconds(2)))
             #expect(e.isLimit)
             #expect(e.retryAfter == .seconds(3))
+            #expect(e.retryAfterSeconds == 3)
         }
         #expect(l.waiters == 1)
         l.clock.advance(by: .seconds(3))
@@ -177,6 +178,7 @@ struct WaitingBehaviourTests {
         } catch let e as BucketError {
             #expect(!e.isLimit)
             #expect(e.retryAfter == nil)
+            #expect(e.retryAfterSeconds == nil)
         }
     }
 

@@ -19,6 +19,7 @@ extension FleetCore {
             let q = table.keys[k].queue
             for slot in q.reversed() {
                 if var r = requests[Int(slot)].reservation { table.keys[k].bucket.cancel(&r, at: now) }
+                port?.cancelWait(slot: slot)   // port mode: the waiting task gives its tokens back
             }
             for slot in q {
                 let s = Int(slot)
@@ -71,6 +72,12 @@ extension FleetCore {
         metrics.setConfiguration(key: table.keys[k].metricsKey, capacity: capacity, refillPerSecond: config.refill.perSecond)
         table.keys[k].capacityUnits = TokenUnits.units(capacity)
         let q = table.keys[k].queue
+        if let port {
+            // Port mode: the library re-plans its waiting tasks; the in-core bucket is the replay.
+            table.keys[k].bucket.reconfigure(config, at: now)
+            port.configure(key: Int32(k), keying: table.keying, isParent: table.keys[k].isParent, config)
+            return
+        }
         if q.isEmpty {
             table.keys[k].bucket.reconfigure(config, at: now)
             return

@@ -63,6 +63,7 @@ extension FleetCore {
                 }
             }
         }
+        configureAll(t)   // port mode: the library limiters get the new table's buckets
         return t
     }
 
@@ -101,6 +102,11 @@ extension FleetCore {
         metrics.arrived(key: mk, group: requeue ? -1 : group)
         let units = requests[s].costUnits
         var refuse = units > table.keys[ki].capacityUnits || (p >= 0 && units > table.keys[Int(p)].capacityUnits)
+        // Port mode (a driver whose library limiters wait): everything from here on is theirs.
+        if !refuse, let port {
+            enterPort(port, slot: slot, key: ki, parent: p, requeue: requeue)
+            return
+        }
         // The common case first: tokens there and nobody queued (no division, no reservation).
         if !refuse, table.keys[ki].bucket.tryAcquire(units: units, at: now) {
             requests[s].reservation = nil

@@ -42,7 +42,8 @@ extension FleetCore {
             }
             keys.append(metrics.keySnapshot(key: lk.metricsKey, capacity: lk.bucket.configuration.capacity,
                                             refillPerSecond: lk.bucket.configuration.refill.perSecond,
-                                            tokens: lk.bucket.tokens(at: now),
+                                            tokens: port?.tokens(key: Int32(k), parent: table.parentOf[k], keying: table.keying, isParent: lk.isParent)
+                                                ?? lk.bucket.tokens(at: now),
                                             oldestWaitSeconds: Double(ages?.first ?? 0) / 1e9, pending: ages))
         }
         metrics.sampleGroups(to: now)

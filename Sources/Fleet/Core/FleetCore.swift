@@ -67,6 +67,8 @@ struct FleetCore {
         var prompt: Int32 = 0
         var completion: Int32 = 0
         var reservation: Reservation?
+        /// Port mode: this wait was entered again by a keying switch (a refusal is a time-out).
+        var requeued = false
     }
 
     /// One client-side bucket and the requests waiting on it, in admission order.
@@ -126,6 +128,9 @@ struct FleetCore {
     let queueLimit: Int
     /// Events run so far (the virtual driver's budget counts these).
     var eventsRun = 0
+    /// Real limiters that do the client-side waiting (``TaskFleet``); nil: the core's own
+    /// queues do (``Simulation``, ``LiveFleet``). See ``AdmissionPort``.
+    var port: (any AdmissionPort)?
     // Totals.
     var started = 0
     var completed = 0

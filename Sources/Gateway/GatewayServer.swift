@@ -1,0 +1,157 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The gateway (and, with `mock`, the mock upstream) as one service group: start with
+/// ``run()``, stop with SIGTERM/SIGINT (when `signals` is on) or ``shutdown()``. Shutting down
+/// stops accepting connections, lets in-flight requests finish for up to
+/// `config.shutdownTimeout`, then closes the upstream client.
+///
+/// ```swift
+/// let server = try GatewayServer(config: config, mock: MockUpstreamConfiguration())
+/// async let done: Void = server.run()
+/// let port = try await server.boundPort()
+/// ```
+public final class GatewayServer: Sendable {
+    public let responder: GatewayResponder
+    public let mockUpstream: MockUpstream?
+    public let config: GatewayConfig
+    let client: HTTPClient
+    let logger: Logger
+    let signals: Bool
+    private let group = Mutex<ServiceGroup?>(nil)
+    /// A graceful shutdown began (signal or ``shutdown()``): errors after it are its timeout's
+    /// cancellation, not failures.
+    private let stopping = Atomic<Bool>(false)
+    private let ports = Mutex<(gateway: Int?, mock: Int?, waiters: [CheckedContinuation<Int, any Error>])>((nil, nil, []))
+
+    /// - Parameters:
+    ///   - mock: run a mock upstream in-process and send everything there (`config.upstream` unused).
+    ///   - signals: shut down gracefully on SIGTERM and SIGINT.
+    public init(config: GatewayConfig, mock: MockUpstreamConfiguration?, logger: Logger = Logger(label: "bucketscope.serve"),
+                signals: Bool = false) throws {
+        self.config = config
+        self.logger = logger
+        self.signals = signals
+        var http = HTTPClient.Configuration()
+        http.timeout = .init(connect: .seconds(10), read: .nanoseconds(Int64(config.upstreamTimeout.inSeconds * 1e9)))
+        // Many concurrent streams go to one host: keep enough connections.
+        http.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
+        http.decompression = .disabled
+        // Fail fast when the upstream refuses connections (502 at once, reservation given back).
+        http.connectionPool.retryConnectionEstablishment = false
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+        mockUpstream = try mock.map { try MockUpstream($0) }
+        responder = try GatewayResponder(config: config, upstream: config.upstream ?? "http://127.0.0.1:0", client: client, logger: logger)
+    }
+
+    /// Serves until shut down. Throws when a port cannot be bound.
+    public func run() async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ClientCloser(client: client))
+        ]
+        if let mockUpstream {
+            let mockApp = Application(
+                responder: mockUpstream,
+                configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+                onServerRunning: { [self] channel in
+                    let port = channel.localAddress?.port ?? 0
+                    responder.upstream = "http://127.0.0.1:\(port)"
+                    ports.withLock { $0.mock = port }
+                },
+                logger: quiet)
+            services.append(.init(service: mockApp))
+        }
+        let gatewayApp = Application(
+            responder: responder,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(config.clientTimeout.inSeconds * 1e9)))),
+            configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: nil),
+            onServerRunning: { [self] channel in
+                let port = channel.localAddress?.port ?? 0
+                let waiters = ports.withLock { p in
+                    p.gateway = port
+                    defer { p.waiters = [] }
+                    return p.waiters
+                }
+                for w in waiters { w.resume(returning: port) }
+            },
+            logger: quiet)
+        // Started after the mock so the first request finds its port set: the gateway's
+        // before-start step waits for it.
+        var app = gatewayApp
+        if mockUpstream != nil {
+            app.beforeServerStarts { [self] in
+                while ports.withLock({ $0.mock }) == nil { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        services.append(.init(service: app))
+        // Last, so graceful shutdown reaches it first.
+        services.append(.init(service: StopWatcher { [self] in stopping.store(true, ordering: .relaxed) }))
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
+                                                      logger: quiet)
+        configuration.maximumGracefulShutdownDuration = config.shutdownTimeout
+        configuration.maximumCancellationDuration = .seconds(5)
+        let serviceGroup = ServiceGroup(configuration: configuration)
+        group.withLock { $0 = serviceGroup }
+        defer {
+            let waiters = ports.withLock { p in defer { p.waiters = [] }; return p.waiters }
+            for w in waiters { w.resume(throwing: CancellationError()) }
+        }
+        do {
+            try await serviceGroup.run()
+        } catch where stopping.load(ordering: .relaxed) {
+            // In-flight requests outlived shutdown_timeout and were cancelled: still a clean stop.
+            logger.warning("shutdown: in-flight requests cancelled after \(config.shutdownTimeout)", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The gateway's port once it is bound.
+    public func boundPort() async throws -> Int {
+        try await withCheckedThrowingContinuation { c in
+            let port = ports.withLock { p -> Int? in
+                if let port = p.gateway { return port }
+                p.waiters.append(c)
+                return nil
+            }
+            if let port { c.resume(returning: port) }
+        }
+    }
+
+    /// The mock upstream's port (nil without a mock, or before it is bound).
+    public var mockPort: Int? { ports.withLock { $0.mock } }
+
+    /// Starts a graceful shutdown (as SIGTERM does).
+    public func shutdown() async {
+        let g = group.withLock { $0 }
+        await g?.triggerGracefulShutdown()
+    }
+
+    /// Hummingbird's own logs stay quiet below warnings; the gateway logs through `logger`.
+    private var quiet: Logger {
+        var l = logger
+        l.logLevel = Swift.max(l.logLevel, .warning)
+        return l
+    }
+}
+
+/// Closes the upstream client once everything after it in the group (the gateway, the mock)
+/// has shut down.
+struct ClientCloser: Service {
+    let client: HTTPClient
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}
+
+/// Notes that a graceful shutdown began (the group signals the last service first).
+struct StopWatcher: Service {
+    let onShutdown: @Sendable () -> Void
+    func run() async throws {
+        try? await gracefulShutdown()
+        onShutdown()
+    }
+}

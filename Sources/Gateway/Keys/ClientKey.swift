@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+
+/// Who a request is from, as the limits and everything shown see it. The secret itself is
+/// never kept here: only a configured name or a fingerprint.
+public struct ClientKey: Sendable, Hashable {
+    /// The configured name, or `key-` + 12 hex digits of a fingerprint of the secret.
+    public var id: String
+    /// Configured tenant; an unlisted key is its own tenant.
+    public var tenant: String
+    /// Listed in the configuration.
+    public var known: Bool
+
+    public init(id: String, tenant: String, known: Bool) {
+        self.id = id; self.tenant = tenant; self.known = known
+    }
+
+    /// The API key of a request: `Authorization: Bearer KEY`, else `x-api-key: KEY`.
+    public static func secret(in headers: HTTPFields) -> String? {
+        if let auth = headers[.authorization] {
+            let parts = auth.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                let key = parts[1].trimmingCharacters(in: .whitespaces)
+                if !key.isEmpty { return key }
+            }
+        }
+        if let key = headers[ClientKey.apiKeyHeader]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
+        return nil
+    }
+
+    static let apiKeyHeader = HTTPField.Name("x-api-key")!
+
+    /// `key-` and 12 hex digits (48 bits) of a 64-bit FNV-1a hash of the secret, finished with
+    /// the SplitMix64 mixer: stable across runs (logs can be compared), short, and far too
+    /// little to recover a key from.
+    public static func fingerprint(_ secret: String) -> String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in secret.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 31
+        let hex = String(h >> 16, radix: 16)
+        return "key-" + String(repeating: "0", count: 12 - hex.count) + hex
+    }
+}
+
+/// The configured keys by secret.
+struct KeyDirectory: Sendable {
+    private let entries: [String: ClientKey]
+    let refuseUnknown: Bool
+
+    init(_ keys: [KeyEntry], refuseUnknown: Bool) {
+        var e: [String: ClientKey] = [:]
+        for k in keys { e[k.secret] = ClientKey(id: k.name, tenant: k.tenant ?? k.name, known: true) }
+        entries = e
+        self.refuseUnknown = refuseUnknown
+    }
+
+    /// The client for `secret`; nil when unknown keys are refused and this one is not listed.
+    func client(for secret: String) -> ClientKey? {
+        if let known = entries[secret] { return known }
+        if refuseUnknown { return nil }
+        let id = ClientKey.fingerprint(secret)
+        return ClientKey(id: id, tenant: id, known: false)
+    }
+}

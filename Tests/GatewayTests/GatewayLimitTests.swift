@@ -1,0 +1,142 @@
+import AsyncHTTPClient
+import Foundation
+@testable import Gateway
+import Testing
+
+/// Real-time tests: a gateway and a mock on loopback ports, real clocks. Timings have generous
+/// tolerances; counts are exact within the ±1 a boundary instant allows.
+@Suite("Gateway limits over HTTP (real time)", .serialized)
+struct GatewayLimitTests {
+    @Test("requests admitted over a 2 s window = burst + refill × window, ±1")
+    func limitsExact() async throws {
+        try await GatewayHarness.with(testConfig(capacity: 5, refill: 5)) { h in
+            let clock = ContinuousClock()
+            var admitted = 0
+            var limited = 0
+            let start = clock.now
+            var last = start
+            while clock.now - start < .seconds(2) {
+                last = clock.now
+                let a = try await h.request(.GET, "/v1/models")
+                if a.status == 200 { admitted += 1 } else if a.status == 429 { limited += 1 } else {
+                    Issue.record("unexpected status \(a.status)")
+                    return
+                }
+            }
+            let window = (last - start).inSeconds
+            let expected = 5 + 5 * window
+            #expect(limited > 0)
+            #expect(Double(admitted) >= expected.rounded(.down) - 1 && Double(admitted) <= expected.rounded(.up) + 1,
+                    "admitted \(admitted), expected \(expected) over \(window) s")
+        }
+    }
+
+    @Test("N parallel requests never all pass: 40 at once against a burst of 5")
+    func parallelBurst() async throws {
+        try await GatewayHarness.with(testConfig(capacity: 5, refill: 0.5)) { h in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { g in
+                for _ in 0..<40 { g.addTask { try await h.request(.POST, "/v1/chat/completions", body: GatewayHarness.chat(maxTokens: 5)).status } }
+                return try await g.reduce(into: [Int]()) { $0.append($1) }
+            }
+            let ok = statuses.filter { $0 == 200 }.count
+            let unexpected = statuses.filter { $0 != 200 && $0 != 429 }
+            #expect(unexpected.isEmpty, "\(statuses)")
+            #expect(ok >= 5 && ok <= 6, "admitted \(ok)")
+        }
+    }
+
+    @Test("--max-wait: requests wait FIFO for their turn; beyond the wait they get 429")
+    func fifoWaiting() async throws {
+        // One request every 500 ms after a burst of 1; waits up to 1.2 s: slots at 0, 0.5, 1.0 s.
+        // The next slot (1.5 s) would need a request arriving 0.3 s late to fit.
+        try await GatewayHarness.with(testConfig(capacity: 1, refill: 2, maxWait: .milliseconds(1200))) { h in
+            let clock = ContinuousClock()
+            let start = clock.now
+            let results = try await withThrowingTaskGroup(of: (Int, Double).self) { g in
+                for _ in 0..<6 {
+                    g.addTask {
+                        let a = try await h.request(.GET, "/v1/models")
+                        return (a.status, (clock.now - start).inSeconds)
+                    }
+                }
+                return try await g.reduce(into: [(Int, Double)]()) { $0.append($1) }
+            }
+            let admitted = results.filter { $0.0 == 200 }.map(\.1).sorted()
+            #expect(admitted.count == 3, "\(results)")
+            #expect(results.filter { $0.0 == 429 }.count == 3)
+            // Spaced by the refill interval: each waited for the one before it.
+            for i in 1..<admitted.count { #expect(admitted[i] - admitted[i - 1] > 0.35, "\(admitted)") }
+            #expect((admitted.last ?? 0) >= 0.95)
+        }
+    }
+
+    @Test("429: OpenAI error body, retry-after rounded up, retry-after-ms, x-ratelimit-*, RateLimit fields")
+    func limitedHeaders() async throws {
+        try await GatewayHarness.with(testConfig(capacity: 2, refill: 0.5)) { h in
+            let first = try await h.request(.POST, "/v1/chat/completions", body: GatewayHarness.chat(maxTokens: 5))
+            #expect(first.status == 200)
+            #expect(first.header("x-ratelimit-limit-requests") == "2")
+            #expect(first.header("x-ratelimit-remaining-requests") == "1")
+            #expect(first.header("RateLimit-Policy")?.contains("\"requests\";q=2;w=4") == true)
+            #expect(first.header("RateLimit-Policy")?.contains("bucketscope-qu=\"tokens\"") == true)
+            _ = try await h.request(.POST, "/v1/chat/completions", body: GatewayHarness.chat(maxTokens: 5))
+            let third = try await h.request(.POST, "/v1/chat/completions", body: GatewayHarness.chat(maxTokens: 5))
+            #expect(third.status == 429)
+            #expect(third.error?["type"] as? String == "requests")
+            #expect(third.error?["code"] as? String == "rate_limit_exceeded")
+            let ms = Int(third.header("retry-after-ms") ?? "") ?? -1
+            #expect(ms > 1000 && ms <= 2000, "retry-after-ms \(ms)")
+            #expect(third.header("retry-after") == "2")
+            #expect(third.header("x-ratelimit-remaining-requests") == "0")
+            let reset = third.header("x-ratelimit-reset-requests") ?? ""
+            #expect(reset.hasSuffix("s") && Double(reset.dropLast()) != nil && Double(reset.dropLast())! > 2, "reset \(reset)")
+            #expect(third.header("RateLimit")?.hasPrefix("\"requests\";r=0;t=") == true)
+        }
+    }
+
+    @Test("a request above the token capacity is refused as never fitting, without a retry-after")
+    func neverFits() async throws {
+        try await GatewayHarness.with(testConfig(capacity: 10, refill: 10, tpm: 1_000)) { h in
+            let a = try await h.request(.POST, "/v1/chat/completions", body: GatewayHarness.chat(maxTokens: 5_000))
+            #expect(a.status == 429)
+            #expect(a.header("retry-after") == nil)
+            #expect(a.header("x-should-retry") == "false")
+            #expect((a.error?["message"] as? String)?.contains("can never be admitted") == true)
+            // Nothing was taken: the request bucket is still full.
+            #expect(h.server.responder.limits.status(bucket: h.server.responder.limits.bucket(for: key("sk-test-key")).bucket)[.requests]?.remaining == 10)
+        }
+    }
+
+    @Test("keys are isolated: a noisy key's 429s leave a quiet key's bucket full")
+    func isolation() async throws {
+        try await GatewayHarness.with(testConfig(capacity: 3, refill: 0.5)) { h in
+            for _ in 0..<10 { _ = try await h.request(.GET, "/v1/models", key: "sk-noisy") }
+            let quiet = try await h.request(.GET, "/v1/models", key: "sk-quiet")
+            #expect(quiet.status == 200)
+            #expect(quiet.header("x-ratelimit-remaining-requests") == "2")
+            var shared = testConfig(capacity: 3, refill: 0.5)
+            shared.keying = .shared
+            try await GatewayHarness.with(shared) { s in
+                for _ in 0..<10 { _ = try await s.request(.GET, "/v1/models", key: "sk-noisy") }
+                #expect(try await s.request(.GET, "/v1/models", key: "sk-quiet").status == 429)
+            }
+        }
+    }
+
+    @Test("hierarchical keying: two keys of one tenant share the tenant's parent bucket")
+    func hierarchical() async throws {
+        var c = testConfig(capacity: 3, refill: 0.1)
+        c.keying = .hierarchical
+        c.parent = LimitSpec(capacity: 4, refill: 0.1)
+        c.keys = [KeyEntry(name: "alice", secret: "sk-a", tenant: "acme"), KeyEntry(name: "bob", secret: "sk-b", tenant: "acme")]
+        try await GatewayHarness.with(c) { h in
+            var ok = 0
+            for k in ["sk-a", "sk-a", "sk-a", "sk-b", "sk-b", "sk-b"] where try await h.request(.GET, "/v1/models", key: k).status == 200 { ok += 1 }
+            #expect(ok == 4)   // each key could take 3, the tenant only 4
+        }
+    }
+}
+
+func key(_ secret: String) -> ClientKey {
+    ClientKey(id: ClientKey.fingerprint(secret), tenant: ClientKey.fingerprint(secret), known: false)
+}
