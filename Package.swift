@@ -9,12 +9,14 @@ let package = Package(
     products: [
         .library(name: "TokenBucket", targets: ["TokenBucket"]),
         .executable(name: "bucketscope", targets: ["bucketscope"]),
+        .library(name: "SharedStore", targets: ["SharedStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // The HTTP gateway (`bucketscope serve`) only; the TokenBucket library never sees these.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -52,6 +54,16 @@ let package = Package(
             name: "TerminalUI",
             dependencies: ["Dashboard", "CNcurses", "CTerminalSignals"],
             swiftSettings: strict),
+        // Buckets shared by several processes: exact GCRA as Lua scripts in Redis, over a small
+        // RESP client on SwiftNIO.
+        .target(
+            name: "SharedStore",
+            dependencies: [
+                "TokenBucket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         // The HTTP gateway in front of an OpenAI-compatible API, and its built-in mock upstream.
         .target(
             name: "Gateway",
@@ -77,7 +89,7 @@ let package = Package(
         .target(
             name: "BucketscopeCommands",
             dependencies: [
-                "TokenBucket", "Fleet", "Compare", "Dashboard", "TerminalUI", "Gateway",
+                "TokenBucket", "Fleet", "Compare", "Dashboard", "TerminalUI", "Gateway", "SharedStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -87,6 +99,7 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Fleet", "TerminalUI"], exclude: ["Golden"],
                     swiftSettings: strict),
+        .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "CompareTests", dependencies: ["Compare", "Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "GatewayTests", dependencies: [
             "Gateway", "TokenBucket",

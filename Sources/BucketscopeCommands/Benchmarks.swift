@@ -23,6 +23,7 @@ enum Benchmarks {
             Benchmark(name: "simulated_requests_per_s", isolated: true, run: { try await fleetBenchmarks() }),
             Benchmark(name: "live_waiters_10k_p99_lateness", isolated: true, run: { try await liveBenchmarks() }),
             Benchmark(name: "tasks_waiters_10k_min_waiting_tasks", isolated: true, run: { try await taskBenchmarks() }),
+            Benchmark(name: "store_admissions_per_s", run: { try await storeBenchmarks() }),
         ]
     }
 

@@ -1,0 +1,116 @@
+import NIOCore
+import NIOPosix
+import SharedStore
+import Testing
+
+/// A TCP server that accepts connections and never answers: every call to it must time out.
+final class SilentServer: Sendable {
+    let channel: any Channel
+    var port: Int { channel.localAddress!.port! }
+
+    init() throws {
+        channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).wait()
+    }
+
+    func close() { channel.close(promise: nil) }
+}
+
+@Suite("RESP client: pipelining, timeouts, reconnect (real redis-server)")
+struct RedisClientTests {
+    @Test("1,000 concurrent calls pipelined on one connection each get their own reply")
+    func pipelinedRepliesMatchInOrder() async throws {
+        let client = RedisServer.shared.client(connections: 1)
+        defer { client.shutdown() }
+        try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+            for i in 0..<1_000 {
+                group.addTask { (i, try await client.send(["ECHO", "v\(i)"]).string) }
+            }
+            for try await (i, reply) in group { #expect(reply == "v\(i)") }
+        }
+        #expect(client.statistics.connects == 1)
+    }
+
+    @Test("error replies are values; the connection stays usable")
+    func errorReplyIsAValue() async throws {
+        let client = RedisServer.shared.client(connections: 1)
+        defer { client.shutdown() }
+        let reply = try await client.send(["NOSUCHCOMMAND"])
+        guard case .error(let message) = reply else { Issue.record("expected an error reply, got \(reply)"); return }
+        #expect(message.hasPrefix("ERR"))
+        #expect(try await client.send(["PING"]) == .simple("PONG"))
+    }
+
+    @Test("a server that never answers: the call fails after its timeout, never hangs, and the connection is replaced")
+    func timeoutOnSilentServer() async throws {
+        let silent = try SilentServer()
+        defer { silent.close() }
+        let client = RedisClient(RedisClientConfiguration(endpoint: RedisEndpoint(host: "127.0.0.1", port: silent.port),
+                                                          connections: 1, commandTimeout: .milliseconds(100)))
+        defer { client.shutdown() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: RedisError.timeout(milliseconds: 100)) { try await client.send(["PING"]) }
+        // Calls pipelined behind the late one fail too (their order can no longer be trusted).
+        await #expect(throws: RedisError.self) { try await client.send(["PING"]) }
+        #expect(clock.now - start < .seconds(10), "no hang (a starved test machine may be slow, never stuck)")
+        #expect(client.statistics.connects == 2, "the timed-out connection was dropped and a new one made")
+        #expect(client.statistics.timeouts == 2)
+    }
+
+    @Test("a paused Redis (CLIENT PAUSE): the call times out, and the next one after the pause succeeds")
+    func timeoutWhilePaused() async throws {
+        let server = RedisServer.start()
+        defer { server.stop() }
+        let admin = server.client(connections: 1)
+        let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 1,
+                                                          commandTimeout: .milliseconds(300)))
+        defer { admin.shutdown(); client.shutdown() }
+        #expect(try await client.send(["PING"], timeout: .seconds(2)) == .simple("PONG"))
+        #expect(try await admin.send(["CLIENT", "PAUSE", "1500", "ALL"]) == .simple("OK"))
+        await #expect(throws: RedisError.timeout(milliseconds: 300)) { try await client.send(["PING"]) }
+        try await Task.sleep(for: .milliseconds(1_500))   // real time: the pause ends
+        #expect(try await client.send(["PING"]) == .simple("PONG"))
+    }
+
+    @Test("nothing listening: fails at once, retries held back by the backoff, no hang")
+    func refusedConnectionBacksOff() async throws {
+        let port = RedisServer.freePort()
+        let client = RedisClient(RedisClientConfiguration(endpoint: RedisEndpoint(host: "127.0.0.1", port: port),
+                                                          connections: 1, initialBackoff: .seconds(5)))
+        defer { client.shutdown() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: (any Error).self) { try await client.send(["PING"]) }
+        await #expect(throws: RedisError.self) { try await client.send(["PING"]) }
+        #expect(clock.now - start < .seconds(4), "neither call waited out the 5 s backoff")
+        #expect(client.statistics.connectFailures == 1, "the second call did not try again during the backoff")
+    }
+
+    @Test("Redis restarted: calls fail fast while it is down, and succeed within a second of its return")
+    func reconnectsAfterRestart() async throws {
+        let port = RedisServer.freePort()
+        var server = RedisServer.start(port: port)
+        let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 2,
+                                                          commandTimeout: .milliseconds(200)))
+        defer { client.shutdown() }
+        #expect(try await client.send(["SET", "k", "1"]) == .simple("OK"))
+        server.stop()
+        let clock = ContinuousClock()
+        for _ in 0..<5 {
+            let start = clock.now
+            await #expect(throws: (any Error).self) { try await client.send(["PING"]) }
+            #expect(clock.now - start < .milliseconds(500))
+        }
+        server = RedisServer.start(port: port)
+        defer { server.stop() }
+        let back = clock.now
+        var answered = false
+        while clock.now - back < .seconds(2) {
+            if (try? await client.send(["PING"])) == .simple("PONG") { answered = true; break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(answered)
+        #expect(clock.now - back < .seconds(1), "recovered after \(clock.now - back)")
+    }
+}
