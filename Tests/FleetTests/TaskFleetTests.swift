@@ -226,8 +226,9 @@ extension LiveRealTime {
         #expect(fleet.waitingTasks == 0)
         // On the real clock the core applies an admission when its task reports it (a few ms
         // after the limiter's instant): a bucket that fills up meanwhile loses that refill in
-        // the replay. 0.05 tokens is 25 ms at these buckets' 2/s.
-        expectConserved(fleet, tolerance: 0.05)
+        // the replay. 0.5 tokens is 250 ms at these buckets' 2/s: a loaded 2-core machine
+        // delays a report by tens of ms (0.095 tokens seen); the exact check is on the test clock.
+        expectConserved(fleet, tolerance: 0.5)
     }
 }
 

@@ -77,7 +77,7 @@ struct RedisClientTests {
     func refusedConnectionBacksOff() async throws {
         let port = RedisServer.freePort()
         let client = RedisClient(RedisClientConfiguration(endpoint: RedisEndpoint(host: "127.0.0.1", port: port),
-                                                          connections: 1, initialBackoff: .seconds(5)))
+                                                          connections: 1, initialBackoff: .seconds(5), maximumBackoff: .seconds(5)))
         defer { client.shutdown() }
         let clock = ContinuousClock()
         let start = clock.now

@@ -41,9 +41,14 @@ final class RedisServer: Sendable {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", "\"$0\" --port \"$1\" --bind 127.0.0.1 --save '' --appendonly no --daemonize no "
             + "--loglevel warning >/dev/null 2>&1 </dev/null & pid=$!; echo $pid; "
-            + "while kill -0 $PPID 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 0.2; done; kill -9 $pid 2>/dev/null",
+            + "while kill -0 $PPID 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' /proc/$PPID/status "
+            + "&& kill -0 $pid 2>/dev/null; do sleep 0.2; done; kill -9 $pid 2>/dev/null",
                              path, String(port)]
         process.standardOutput = stdout
+        // Never the test process's own stdin/stderr: `swift test` reads the test process's
+        // output until EOF before it reaps it, so a watchdog holding that pipe open would hang it.
+        process.standardInput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { fatalError("cannot start redis-server: \(error)") }
         var line = ""
         while let byte = try? stdout.fileHandleForReading.read(upToCount: 1), let c = byte.first, c != 10 {
