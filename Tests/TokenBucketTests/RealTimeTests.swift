@@ -50,7 +50,10 @@ struct RealTimeStressTests {
             for try await (tenant, a) in group { if let a { all.append((tenant, a)) } }
             return all
         }
-        #expect(admitted.count >= 1_000)
+        // Every task never cancelled is admitted; a cancelled one may or may not be, depending on
+        // whether its admission came first (on a loaded machine, fewer do).
+        let neverCancelled = plan.filter { $0.cancelAfter == nil }.count
+        #expect(admitted.count >= neverCancelled)
         #expect(buckets.waiting == 0)
         for tenant in ["tenant-0", "tenant-1"] {
             let events = admitted.filter { $0.0 == tenant }.map { Admitted(at: TimeSource.nanoseconds($0.1.admittedAt), units: TokenUnits.perToken) }
