@@ -36,7 +36,8 @@ struct SharedLimiterTests {
         guard case .admitted(let permit) = try await limiter.acquire([l], maxWait: .seconds(2)) else { Issue.record("second"); return }
         let waited = clock.now - start
         #expect(permit.isShared)
-        #expect(waited >= .milliseconds(990) && waited < .seconds(10), "waited \(waited)")
+        // The lower bound is the point; the upper one only catches a hang (a loaded machine took > 10 s).
+        #expect(waited >= .milliseconds(990) && waited < .seconds(60), "waited \(waited)")
         guard case .limited(let retry) = try await limiter.acquire([l], maxWait: .zero) else { Issue.record("third"); return }
         #expect(retry > .zero && retry <= .seconds(1))
         guard case .never(let big) = try await limiter.acquire([SharedLimit(key: "k", configuration: config, cost: 2)], maxWait: .seconds(5)) else {
