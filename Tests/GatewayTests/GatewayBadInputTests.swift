@@ -101,7 +101,7 @@ struct GatewayBadInputTests {
             #expect(connected == 0)
             let head = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-slow\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"model\":"
             _ = head.withCString { send(fd, $0, strlen($0), 0) }
-            var tv = timeval(tv_sec: 5, tv_usec: 0)
+            var tv = timeval(tv_sec: 30, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
             let start = ContinuousClock.now
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -109,7 +109,7 @@ struct GatewayBadInputTests {
             while n > 0 { n = recv(fd, &buffer, buffer.count, 0) }
             let took = ContinuousClock.now - start
             #expect(n == 0, "connection not closed (recv \(n))")
-            #expect(took < .seconds(4))
+            #expect(took < .seconds(20))   // cut by client_timeout, not by this socket's 30 s
             // The gateway still serves.
             let health = try await h.request(.GET, "/healthz", key: nil)
             #expect(health.status == 200)

@@ -64,8 +64,9 @@ struct GatewayLimitTests {
             let admitted = results.filter { $0.0 == 200 }.map(\.1).sorted()
             #expect(admitted.count == 3, "\(results)")
             #expect(results.filter { $0.0 == 429 }.count == 3)
-            // Spaced by the refill interval: each waited for the one before it.
-            for i in 1..<admitted.count { #expect(admitted[i] - admitted[i - 1] > 0.35, "\(admitted)") }
+            // Spaced by the refill interval: the i-th answer cannot come before its slot at
+            // i × 0.5 s (lower bounds only: a loaded machine delays answers, never advances them).
+            for i in 0..<admitted.count { #expect(admitted[i] >= Double(i) * 0.5 - 0.01, "\(admitted)") }
             #expect((admitted.last ?? 0) >= 0.95)
         }
     }
