@@ -215,7 +215,7 @@ extension TaskFleetOnATestClock {
 
 extension LiveRealTime {
     /// REAL TIME (about 0.6 s): the task driver on `ContinuousClock` runs by itself, its
-    /// waiting requests are tasks in the limiter, and a stop leaves none, tokens conserved.
+    /// waiting requests are tasks in the limiter, and a stop leaves none.
     @Test func theTaskDriverRunsOnTheRealClockAndStops() async throws {
         let fleet = try TaskFleet(scenario: Scenario.named("noisy-neighbor")!, seed: 1)
         try await Task.sleep(for: .milliseconds(600))
@@ -224,11 +224,10 @@ extension LiveRealTime {
         #expect(snap.keys.reduce(0) { $0 + $1.waiters } > 0)
         await fleet.stop()
         #expect(fleet.waitingTasks == 0)
-        // On the real clock the core applies an admission when its task reports it (a few ms
-        // after the limiter's instant): a bucket that fills up meanwhile loses that refill in
-        // the replay. 0.5 tokens is 250 ms at these buckets' 2/s: a loaded 2-core machine
-        // delays a report by tens of ms (0.095 tokens seen); the exact check is on the test clock.
-        expectConserved(fleet, tolerance: 0.5)
+        // Conservation is not checked here: on the real clock the core applies an admission when
+        // its task reports it, so a bucket that fills up meanwhile loses that refill in the
+        // replay, by as much as the machine is late (0.5 tokens seen under a parallel build).
+        // It is checked exactly, under every keying, on the test clock (TaskFleetOnATestClock).
     }
 }
 
