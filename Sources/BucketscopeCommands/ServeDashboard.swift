@@ -13,8 +13,9 @@ enum ServeDashboard {
         let loaded: ThemeParser.Result
         do { loaded = try ThemeCatalog.load(theme) } catch { throw CommandFailure("--theme: \(error)") }
         let serving = Task { try await server.run() }
+        let port: Int
         do {
-            _ = try await server.boundPort()
+            port = try await server.boundPort()
         } catch {
             // Binding failed: run() says why.
             do { try await serving.value } catch { throw CommandFailure("serve: \(error)") }
@@ -23,7 +24,7 @@ enum ServeDashboard {
         let chosen = loaded.theme
         let outcome: Result<Int32?, any Error> = await withCheckedContinuation { continuation in
             let thread = Thread {
-                continuation.resume(returning: Result { try runDashboard(GatewayFleetDriver(server: server), theme: chosen) })
+                continuation.resume(returning: Result { try runDashboard(GatewayFleetDriver(server: server, port: port), theme: chosen) })
             }
             thread.name = "bucketscope-ui"
             thread.stackSize = 8 << 20

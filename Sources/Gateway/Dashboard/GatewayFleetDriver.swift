@@ -42,10 +42,13 @@ public final class GatewayFleetDriver: FleetDriver {
         }
     }
 
-    public init(server: GatewayServer) {
+    /// - Parameter port: the port the gateway listens on, shown in the header (so `--listen
+    ///   HOST:0` tells on screen which port it picked).
+    public init(server: GatewayServer, port: Int? = nil) {
         limits = server.responder.limits
         metrics = server.responder.metrics
-        scenarioName = "serve → " + (server.mockUpstream != nil ? "mock upstream" : server.responder.upstream)
+        scenarioName = "serve" + (port.map { " :\($0)" } ?? "") + " → "
+            + (server.mockUpstream != nil ? "mock upstream" : server.responder.upstream)
         upstreamRPM = server.mockUpstream?.configuration.requestsPerMinute
         upstreamTPM = server.mockUpstream?.configuration.tokensPerMinute
     }
