@@ -96,7 +96,7 @@ extension ManualClock {
     }
 
     @Test func makeLiveFleetGivesADriverInLiveModeThatIgnoresAdvance() throws {
-        let driver = try makeLiveFleet(FleetOptions(scenario: "burst", seed: 3))
+        let driver = try makeLiveFleet(FleetOptions(scenario: "burst", seed: 3), mode: .core)
         defer { driver.shutdown() }
         #expect(driver.mode == .live)
         #expect(driver.scenarioName == "burst")

@@ -205,10 +205,3 @@ extension LiveFleet where C == ContinuousClock {
         try self.init(scenario: try Scenario.resolve(options), seed: options.seed, window: window)
     }
 }
-
-/// The fleet the dashboard opens with `bucketscope --live`: ``LiveFleet`` on the real clock for
-/// `options`, started. Throws ``ScenarioError`` for a bad file, ``FleetError`` for an unknown
-/// name or value.
-public func makeLiveFleet(_ options: FleetOptions) throws -> any FleetDriver {
-    try LiveFleet(options: options)
-}

@@ -10,7 +10,7 @@ public enum LiveMode: String, CaseIterable, Sendable {
 /// The fleet the dashboard opens with `bucketscope --live`: ``TaskFleet`` (`.tasks`) or
 /// ``LiveFleet`` (`.core`) on the real clock for `options`, started. Throws ``ScenarioError``
 /// for a bad file, ``FleetError`` for an unknown name or value.
-public func makeLiveFleet(_ options: FleetOptions, mode: LiveMode) throws -> any FleetDriver {
+public func makeLiveFleet(_ options: FleetOptions, mode: LiveMode = .tasks) throws -> any FleetDriver {
     switch mode {
     case .tasks: return try TaskFleet(options: options)
     case .core: return try LiveFleet(options: options)
