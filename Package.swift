@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "TokenBucket", "Fleet",
+                "TokenBucket", "Fleet", "SharedStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,9 +102,10 @@ let package = Package(
         .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "CompareTests", dependencies: ["Compare", "Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "GatewayTests", dependencies: [
-            "Gateway", "TokenBucket",
+            "Gateway", "TokenBucket", "SharedStore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "BucketscopeCommandsTests", dependencies: ["BucketscopeCommands", "TokenBucket"], swiftSettings: strict),
     ],

@@ -216,6 +216,7 @@ local function load(key, c)
     s.twh, s.twl, s.tfh, s.tfl = madd(kh, kl, 0, 0, wh, wl, fh, fl)
     s.hasTo = true; s.toh, s.tol = kh, kl
     s.ep = s.ep + 1
+    s.reconfigured = true
     s.rwh, s.rwl, s.rfh, s.rfl = 0, 0, 0, 0
   end
   return s
@@ -275,6 +276,13 @@ local function admissionTime(s, cwh, cwl, cfh, cfl)
   local ah, al = mceil(msub(wh, wl, fh, fl, c.bwh, c.bwl, c.bfh, c.bfl))
   return maxi(ah, al, sh, sl)
 end
+
+-- How far the bucket is below full at its time t: tat - t (mixed ns), zero when full.
+local function deficit(s)
+  use(s.c)
+  if not s.hasTat then return 0, 0, 0, 0 end
+  return msub(s.twh, s.twl, s.tfh, s.tfl, s.th, s.tl, 0, 0)
+end
 """#
 
     /// Admission of one request against every one of its limits, all or nothing.
@@ -282,8 +290,11 @@ end
     /// `ARGV`: now (empty for `TIME`), the longest acceptable wait in ns (`-1`: any), then per
     /// key: p, q, capacity (nano-tokens), burst w, burst f, cost w, cost f.
     /// Reply: `{"ok", now, admit, per key: reservedThrough w, f, floorBefore, gap w, gap f,
-    /// epoch, ttl ms}`; `{"wait", now, admit}` when the admission is further than the wait
-    /// allows (nothing taken); `{"never", now, key index}` when a cost exceeds a capacity.
+    /// epoch, ttl ms, deficit w, deficit f}`; `{"wait", now, admit, index of the key admitting
+    /// last, per key: deficit w, deficit f}` when the admission is further than the wait allows
+    /// (nothing taken); `{"never", now, key index}` when a cost exceeds a capacity. A deficit is
+    /// how far the bucket is below full after the operation (mixed ns: tokens missing =
+    /// deficit × p/q), so callers see every shared level without another round trip.
     public static let acquire = prelude + "\n" + #"""
 local maxWait = ARGV[2]
 local n = #KEYS
@@ -299,14 +310,28 @@ for k = 1, n do
 end
 -- The first instant every bucket admits its cost, counted from the latest time any has seen.
 local ah, al, bh, bl = NOW_H, NOW_L, NOW_H, NOW_L
+local binding = 1
 for k = 1, n do
   local s, cost = buckets[k], costs[k]
-  ah, al = maxi(ah, al, admissionTime(s, cost[1], cost[2], cost[3], cost[4]))
+  local xh, xl = admissionTime(s, cost[1], cost[2], cost[3], cost[4])
+  if cmp(xh, xl, ah, al) > 0 then binding = k end
+  ah, al = maxi(ah, al, xh, xl)
   bh, bl = maxi(bh, bl, s.th, s.tl)
 end
 if maxWait ~= '-1' then
   local wh, wl = sub(ah, al, bh, bl)
-  if cmp(wh, wl, N(maxWait)) > 0 then return {'wait', S(NOW_H, NOW_L), S(ah, al)} end
+  if cmp(wh, wl, N(maxWait)) > 0 then
+    local reply = {'wait', S(NOW_H, NOW_L), S(ah, al), tostring(binding)}
+    for k = 1, n do
+      -- A reconfiguration takes over now, refused or not: otherwise the old refill would go
+      -- on deciding until the first admission.
+      if buckets[k].reconfigured then store(buckets[k]) end
+      local dwh, dwl, dfh, dfl = deficit(buckets[k])
+      reply[#reply + 1] = S(dwh, dwl)
+      reply[#reply + 1] = S(dfh, dfl)
+    end
+    return reply
+  end
 end
 local reply = {'ok', S(NOW_H, NOW_L), S(ah, al)}
 for k = 1, n do
@@ -329,7 +354,8 @@ for k = 1, n do
   s.lah, s.lal = admission(s, sh, sl)
   s.rwh, s.rwl, s.rfh, s.rfl = madd(s.rwh, s.rwl, s.rfh, s.rfl, cost[1], cost[2], cost[3], cost[4])
   local ttl = store(s)
-  for _, v in ipairs({S(s.rwh, s.rwl), S(s.rfh, s.rfl), fb, gapW, gapF, tostring(s.ep), ttl}) do
+  local dwh, dwl, dfh, dfl = deficit(s)
+  for _, v in ipairs({S(s.rwh, s.rwl), S(s.rfh, s.rfl), fb, gapW, gapF, tostring(s.ep), ttl, S(dwh, dwl), S(dfh, dfl)}) do
     reply[#reply + 1] = v
   end
 end

@@ -42,6 +42,12 @@ public struct RedisBuckets: Sendable {
     /// - Throws: ``SharedStoreError/invalidCost(_:)`` for a cost that is not finite and > 0;
     ///   ``RedisError`` when the store does not answer.
     public func acquire(_ limits: [SharedLimit], maxWait: Nanoseconds?, at now: Nanoseconds? = nil) async throws -> SharedAdmission {
+        try await acquireReporting(limits, maxWait: maxWait, at: now).admission
+    }
+
+    /// ``acquire(_:maxWait:at:)`` with what the store saw: every bucket's level after the
+    /// decision, and which limit admits last. Same single `EVALSHA`.
+    public func acquireReporting(_ limits: [SharedLimit], maxWait: Nanoseconds?, at now: Nanoseconds? = nil) async throws -> SharedAdmissionReport {
         guard !limits.isEmpty else { throw SharedStoreError.noLimits }
         var arguments = [now.map(String.init) ?? "", maxWait.map { String(Swift.max(0, $0)) } ?? "-1"]
         var units: [Int64] = []
@@ -57,25 +63,37 @@ public struct RedisBuckets: Sendable {
               let at = r[1].string.flatMap({ Nanoseconds($0) }) else {
             throw RedisError.unexpectedReply("acquire: \(reply)")
         }
+        /// Tokens left in limit k's bucket from the deficit the script returned.
+        func level(_ k: Int, _ w: RESPValue, _ f: RESPValue) throws -> Double {
+            let scaled = ScaledLimit(limits[k].configuration)
+            return TokenUnits.tokens(scaled.capacityUnits) - TokenUnits.tokens(scaled.units(of: try Mixed(w, f)))
+        }
         switch status {
         case "never":
             guard let k = r[2].integer, k >= 1, Int(k) <= limits.count else { throw RedisError.unexpectedReply("acquire: \(reply)") }
-            return .never(limits[Int(k) - 1])
+            return SharedAdmissionReport(admission: .never(limits[Int(k) - 1]), levels: nil, binding: Int(k) - 1)
         case "wait":
-            guard let admit = r[2].string.flatMap({ Nanoseconds($0) }) else { throw RedisError.unexpectedReply("acquire: \(reply)") }
-            return .wouldWait(admitAt: admit, now: at)
+            guard r.count == 4 + 2 * limits.count, let admit = r[2].string.flatMap({ Nanoseconds($0) }),
+                  let k = r[3].string.flatMap({ Int($0) }), k >= 1, k <= limits.count else {
+                throw RedisError.unexpectedReply("acquire: \(reply)")
+            }
+            let levels = try limits.indices.map { try level($0, r[4 + 2 * $0], r[5 + 2 * $0]) }
+            return SharedAdmissionReport(admission: .wouldWait(admitAt: admit, now: at), levels: levels, binding: k - 1)
         case "ok":
-            guard r.count == 3 + 7 * limits.count, let admit = r[2].string.flatMap({ Nanoseconds($0) }) else {
+            guard r.count == 3 + 9 * limits.count, let admit = r[2].string.flatMap({ Nanoseconds($0) }) else {
                 throw RedisError.unexpectedReply("acquire: \(reply)")
             }
             var parts: [SharedReservation.Part] = []
+            var levels: [Double] = []
             for (k, limit) in limits.enumerated() {
-                let f = Array(r[(3 + 7 * k)..<(3 + 7 * k + 7)])
+                let f = Array(r[(3 + 9 * k)..<(3 + 9 * k + 9)])
                 parts.append(.init(limit: limit, ttlMilliseconds: f[6].integer ?? 0, costUnits: units[k],
                                    reservedThrough: try Mixed(f[0], f[1]), floorBefore: f[2].string ?? "",
                                    gap: (f[3].string ?? "full", f[4].string ?? "0"), epoch: f[5].string ?? "0"))
+                levels.append(try level(k, f[7], f[8]))
             }
-            return .admitted(SharedReservation(requestedAt: at, admitAt: admit, parts: parts))
+            return SharedAdmissionReport(admission: .admitted(SharedReservation(requestedAt: at, admitAt: admit, parts: parts)),
+                                         levels: levels, binding: nil)
         default:
             throw RedisError.unexpectedReply("acquire: \(reply)")
         }

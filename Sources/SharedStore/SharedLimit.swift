@@ -69,3 +69,14 @@ public enum SharedAdmission: Sendable, Hashable {
     /// The cost exceeds this limit's capacity: it can never be admitted, however long one waits.
     case never(SharedLimit)
 }
+
+/// An admission with what the store saw while deciding it (same `EVALSHA`).
+public struct SharedAdmissionReport: Sendable, Hashable {
+    public var admission: SharedAdmission
+    /// Tokens in each limit's bucket after the decision, in the order given (negative while
+    /// reservations are promised ahead of refill); nil for ``SharedAdmission/never(_:)``.
+    public var levels: [Double]?
+    /// The limit that decided: the one admitting last (``SharedAdmission/wouldWait(admitAt:now:)``)
+    /// or the one the cost never fits (``SharedAdmission/never(_:)``); nil when admitted.
+    public var binding: Int?
+}

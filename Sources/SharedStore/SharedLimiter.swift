@@ -27,6 +27,7 @@ public final class SharedLimiter: Sendable {
     public let buckets: RedisBuckets
     public let policy: StoreFailurePolicy
     private let log: @Sendable (String) -> Void
+    private let observe: @Sendable (SharedStoreEvent) -> Void
     private let local: LocalBuckets?
     private let state = Mutex(Health())
     private let origin = ContinuousClock.now
@@ -37,10 +38,15 @@ public final class SharedLimiter: Sendable {
         var statistics = SharedLimiterStatistics()
     }
 
-    public init(buckets: RedisBuckets, policy: StoreFailurePolicy, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    /// - Parameters:
+    ///   - log: one line when the store goes away and one when it answers again.
+    ///   - observe: every failed store call, outage and recovery (for metrics).
+    public init(buckets: RedisBuckets, policy: StoreFailurePolicy, log: @escaping @Sendable (String) -> Void = { _ in },
+                observe: @escaping @Sendable (SharedStoreEvent) -> Void = { _ in }) {
         self.buckets = buckets
         self.policy = policy
         self.log = log
+        self.observe = observe
         if case .local(let replicas) = policy { local = LocalBuckets(replicas: replicas) } else { local = nil }
     }
 
@@ -53,18 +59,25 @@ public final class SharedLimiter: Sendable {
     /// - Throws: ``SharedStoreError`` for bad costs; `CancellationError` when the task is
     ///   cancelled while waiting (its reservation is then given back).
     public func acquire(_ limits: [SharedLimit], maxWait: Duration) async throws -> SharedDecision {
+        try await answer(limits, maxWait: maxWait).decision
+    }
+
+    /// ``acquire(_:maxWait:)`` with what the store saw deciding it: the shared level of every
+    /// bucket and the limit that decided (for rate-limit headers and dashboards).
+    public func answer(_ limits: [SharedLimit], maxWait: Duration) async throws -> SharedAnswer {
         for limit in limits { _ = try RedisBuckets.units(limit) }
         let wait = Self.nanoseconds(maxWait)
         do {
-            let admission = try await buckets.acquire(limits, maxWait: wait)
+            let report = try await buckets.acquireReporting(limits, maxWait: wait)
             recovered()
-            switch admission {
+            switch report.admission {
             case .never(let limit):
                 count { $0.never += 1 }
-                return .never(limit)
+                return SharedAnswer(decision: .never(limit), levels: report.levels, binding: report.binding)
             case .wouldWait(let at, let now):
                 count { $0.limited += 1 }
-                return .limited(retryAfter: .nanoseconds(at - now))
+                return SharedAnswer(decision: .limited(retryAfter: .nanoseconds(at - now)), levels: report.levels,
+                                    binding: report.binding)
             case .admitted(var reservation):
                 count { $0.admitted += 1 }
                 if reservation.wait > 0 {
@@ -73,11 +86,24 @@ public final class SharedLimiter: Sendable {
                         throw error
                     }
                 }
-                return .admitted(SharedPermit(source: .store(reservation)))
+                return SharedAnswer(decision: .admitted(SharedPermit(source: .store(reservation))), levels: report.levels)
             }
         } catch let error as RedisError {
             failed(error)
-            return try await fallback(limits, maxWait: wait)
+            return SharedAnswer(decision: try await fallback(limits, maxWait: wait), byPolicy: true)
+        }
+    }
+
+    /// Tokens in each bucket now, read from the store without changing anything (nil when the
+    /// store does not answer: counted as a failure, like any call).
+    public func levels(_ limits: [(key: String, configuration: BucketConfiguration)]) async -> [Double]? {
+        do {
+            let levels = try await buckets.levels(limits)
+            recovered()
+            return levels
+        } catch {
+            failed(error)
+            return nil
         }
     }
 
@@ -135,6 +161,7 @@ public final class SharedLimiter: Sendable {
     }
 
     private func failed(_ error: any Error) {
+        observe(.callFailed)
         let first = state.withLock { h -> Bool in
             h.statistics.storeFailures += 1
             guard !h.failing else { return false }
@@ -143,7 +170,10 @@ public final class SharedLimiter: Sendable {
             h.statistics.outages += 1
             return true
         }
-        if first { log("shared store failing (\(error)); on-store-failure \(policy) until it answers again") }
+        if first {
+            observe(.outage)
+            log("shared store failing (\(error)); on-store-failure \(policy) until it answers again")
+        }
     }
 
     private func recovered() {
@@ -153,7 +183,10 @@ public final class SharedLimiter: Sendable {
             defer { h.since = nil }
             return h.since ?? .now
         }
-        if let since { log("shared store answering again after \(ContinuousClock.now - since); shared limits back in force") }
+        if let since {
+            observe(.recovery)
+            log("shared store answering again after \(ContinuousClock.now - since); shared limits back in force")
+        }
     }
 
     private func count(_ update: (inout SharedLimiterStatistics) -> Void) {
@@ -178,6 +211,32 @@ public enum SharedDecision: Sendable {
     case never(SharedLimit)
     /// The store is away and the policy is ``StoreFailurePolicy/closed``.
     case unavailable
+}
+
+/// A decision with what the store saw while making it.
+public struct SharedAnswer: Sendable {
+    public var decision: SharedDecision
+    /// Tokens in each limit's bucket after the decision, in the order given (negative while
+    /// promised ahead of refill); nil when the failure policy decided or the cost never fits.
+    public var levels: [Double]?
+    /// The index of the limit that refused (the one admitting last, or never); nil otherwise.
+    public var binding: Int?
+    /// The failure policy decided (the store did not answer).
+    public var byPolicy = false
+
+    public init(decision: SharedDecision, levels: [Double]? = nil, binding: Int? = nil, byPolicy: Bool = false) {
+        self.decision = decision; self.levels = levels; self.binding = binding; self.byPolicy = byPolicy
+    }
+}
+
+/// What happened to a ``SharedLimiter``'s store, for metrics.
+public enum SharedStoreEvent: Sendable, Hashable {
+    /// A store call failed (timeout, refused or lost connection, bad reply).
+    case callFailed
+    /// The store went from answering to failing: the policy is in force.
+    case outage
+    /// The store answers again after an outage.
+    case recovery
 }
 
 /// An admitted request: from the store, from the local fallback, or unlimited (policy open).

@@ -33,11 +33,23 @@ public struct SharedStoreSettings: Sendable, Hashable {
         self.connections = connections
     }
 
+    /// The same from a timeout as a duration (1 ms to 10 s; rounded to whole milliseconds).
+    public init(store: String, onFailure: String = "local", replicas: Int = 1, timeout: Duration,
+                connections: Int = 2) throws(SharedStoreSettingsError) {
+        guard timeout >= .milliseconds(1), timeout <= .seconds(10) else {
+            throw SharedStoreSettingsError("--store-timeout must be 1ms...10s, got \(timeout)")
+        }
+        let (seconds, atto) = timeout.components
+        let ms = Int(seconds) * 1000 + Int((Double(atto) / 1e15).rounded())
+        try self.init(store: store, onFailure: onFailure, replicas: replicas, timeoutMilliseconds: ms, connections: connections)
+    }
+
     /// A limiter on a new client for these settings. Keys are prefixed `bucketscope:`.
-    public func limiter(prefix: String = "bucketscope:", log: @escaping @Sendable (String) -> Void) -> SharedLimiter {
+    public func limiter(prefix: String = "bucketscope:", log: @escaping @Sendable (String) -> Void,
+                        observe: @escaping @Sendable (SharedStoreEvent) -> Void = { _ in }) -> SharedLimiter {
         let client = RedisClient(RedisClientConfiguration(endpoint: endpoint, connections: connections,
                                                           connectTimeout: timeout * 4, commandTimeout: timeout))
-        return SharedLimiter(buckets: RedisBuckets(client: client, prefix: prefix), policy: policy, log: log)
+        return SharedLimiter(buckets: RedisBuckets(client: client, prefix: prefix), policy: policy, log: log, observe: observe)
     }
 }
 

@@ -1,5 +1,6 @@
 import Fleet
 import Foundation
+import SharedStore
 import TOMLKit
 import TokenBucket
 
@@ -75,6 +76,7 @@ extension GatewayConfig {
             }
             try tenants.finish()
         }
+        if let t = try r.table("store") { (c.store, c.storePrefix) = try t.store(); try t.finish() }
         try r.finish()
         return c
     }
@@ -170,6 +172,27 @@ final class ConfigTable {
             if spec.capacity == nil { spec.capacity = Swift.max(1, rpm / 60) }
         }
         return spec
+    }
+
+    /// The `[store]` fields: `url` (required), `on_failure` (open, closed, local), `replicas`,
+    /// `timeout` (per store call), `connections`, `prefix`.
+    func store() throws(GatewayConfigError) -> (SharedStoreSettings, String) {
+        guard let url = try string("url") else { throw error("url", "required: the Redis URL, e.g. \"redis://127.0.0.1:6379\"") }
+        let policy = try string("on_failure") ?? "local"
+        guard ["open", "closed", "local"].contains(policy) else {
+            throw error("on_failure", "expected \"open\", \"closed\" or \"local\", got \"\(policy)\"")
+        }
+        let replicas = try int("replicas", min: 1) ?? 1
+        let timeout = try duration("timeout", positive: true) ?? .milliseconds(50)
+        guard timeout >= .milliseconds(1), timeout <= .seconds(10) else { throw error("timeout", "must be 1ms to 10s, got \(timeout)") }
+        let connections = try int("connections", min: 1) ?? 2
+        guard connections <= 64 else { throw error("connections", "must be <= 64, got \(connections)") }
+        let prefix = try string("prefix") ?? "bucketscope:"
+        do {
+            return (try SharedStoreSettings(store: url, onFailure: policy, replicas: replicas, timeout: timeout, connections: connections), prefix)
+        } catch {
+            throw self.error("url", error.description.replacingOccurrences(of: "--store: ", with: ""))
+        }
     }
 
     func finish() throws(GatewayConfigError) {

@@ -1,4 +1,5 @@
 import Foundation
+import SharedStore
 import TokenBucket
 
 /// A key the configuration knows: its display name, tenant and own limits.
@@ -49,6 +50,11 @@ public struct GatewayConfig: Sendable, Equatable {
     public var shutdownTimeout: Duration = .seconds(30)
     /// Keys tracked by name in metrics and the dashboard; more are summed under `(other)`.
     public var trackedKeys = 1000
+    /// Limits shared by every replica in Redis (`--store redis://HOST:PORT`, `[store]`), with
+    /// the failure policy, replicas and per-call timeout; nil keeps the buckets in this process.
+    public var store: SharedStoreSettings?
+    /// Prepended to every store key, so several fleets of gateways can share one Redis.
+    public var storePrefix = "bucketscope:"
 
     public init() {}
 

@@ -1,3 +1,6 @@
+import Logging
+import Prometheus
+import SharedStore
 import Synchronization
 import TokenBucket
 
@@ -10,6 +13,10 @@ import TokenBucket
 /// admitted dimension by dimension (requests, then tokens, input, output), each waiting FIFO on
 /// its key within what is left of `maxWait`; a dimension that refuses gives back what the
 /// earlier ones took, so a refused request costs nothing.
+///
+/// With a shared store (`config.store`, `serve --store redis://…`) the same limits live in
+/// Redis instead, shared by every replica: see `GatewayLimits+Store.swift`. The local buckets
+/// are then unused, and the path without a store is unchanged.
 public final class GatewayLimits: Sendable {
     struct Settings: Sendable {
         var keying: GatewayKeying
@@ -34,11 +41,17 @@ public final class GatewayLimits: Sendable {
 
     let buckets: [GatewayDimension: KeyedBuckets<String>]
     let settings: Mutex<Settings>
+    /// The shared store, when configured: admission, reconciliation and read-outs go there.
+    let store: GatewayStore?
     /// The shortest wait allowed, whatever `maxWait` says (see ``admit(_:estimate:maxWait:)``).
     static let clockSlack: Duration = .milliseconds(1)
 
     /// Limits from a validated configuration.
-    public init(_ config: GatewayConfig) throws {
+    /// - Parameters:
+    ///   - logger: where the shared store's outages and recoveries are logged.
+    ///   - registry: where the shared store's health metrics are registered (the gateway's).
+    public init(_ config: GatewayConfig, logger: Logger = Logger(label: "bucketscope.serve"),
+                registry: PrometheusCollectorRegistry? = nil) throws {
         let base = try config.baseLimits()
         var keyOverrides: [String: LimitSpec] = [:]
         for k in config.keys { keyOverrides[k.name] = k.limits }
@@ -49,6 +62,7 @@ public final class GatewayLimits: Sendable {
         for d in GatewayDimension.allCases { b[d] = KeyedBuckets<String>(placeholder) }
         buckets = b
         settings = Mutex(s)
+        store = config.store.map { GatewayStore(settings: $0, prefix: config.storePrefix, logger: logger, registry: registry) }
         try configureBuckets(s)
     }
 
@@ -72,6 +86,7 @@ public final class GatewayLimits: Sendable {
     /// - Throws: `CancellationError` when the caller is cancelled while waiting (what was taken
     ///   is given back).
     public func admit(_ client: ClientKey, estimate: TokenEstimate?, maxWait: Duration) async throws -> GatewayAdmission {
+        if let store { return try await admitShared(store, client, estimate: estimate, maxWait: maxWait) }
         let (bucket, parent) = bucket(for: client)
         let spec = settings.withLock { $0.spec(bucket: bucket) }
         let parentSpec = parent.map { p in settings.withLock { $0.parentSpec(tenant: p) } }
@@ -137,6 +152,7 @@ public final class GatewayLimits: Sendable {
 
     /// Gives everything a ticket took back: the request never reached the upstream.
     public func giveBack(_ ticket: GatewayTicket) {
+        if let store, ticket.permit != nil { return giveBackShared(store, ticket) }
         for (d, cost) in ticket.taken {
             try? buckets[d]!.refund(cost, for: ticket.bucket, parent: ticket.parentDimensions.contains(d) ? ticket.parent : nil)
         }
@@ -145,6 +161,7 @@ public final class GatewayLimits: Sendable {
     /// Settles a ticket's token reservations with the usage the upstream reported: refunds
     /// what was over-estimated, charges (into debt if need be) what was under-estimated.
     public func reconcile(_ ticket: GatewayTicket, usage: TokenUsage) {
+        if let store, ticket.permit != nil { return reconcileShared(store, ticket, usage: usage) }
         for (d, reserved) in ticket.taken {
             let actual: Double
             switch d {
@@ -169,9 +186,15 @@ public final class GatewayLimits: Sendable {
         let spec = settings.withLock { $0.spec(bucket: bucket) }
         var out: [GatewayDimension: DimensionStatus] = [:]
         guard let set = try? spec.buckets() else { return out }
+        let keying = store == nil ? nil : self.keying
         for d in Self.dimensions(spec) {
             guard let c = set[d] else { continue }
-            let tokens = buckets[d]!.tokens(for: bucket)
+            let tokens: Double
+            if let store, let keying {
+                tokens = Swift.max(0, store.levels.level(GatewayStore.key(keying, bucket: bucket, d), c))
+            } else {
+                tokens = buckets[d]!.tokens(for: bucket)
+            }
             out[d] = DimensionStatus(limit: c.capacity, remaining: tokens, refillPerSecond: c.refill.perSecond)
         }
         return out
@@ -181,7 +204,15 @@ public final class GatewayLimits: Sendable {
     public func spec(bucket: String) -> LimitSpec { settings.withLock { $0.spec(bucket: bucket) } }
 
     /// Bucket sets held by the request dimension (the largest), for the bounded-memory check.
-    public var heldKeys: Int { buckets[.requests]!.count }
+    /// With a shared store: store keys whose level this gateway holds.
+    public var heldKeys: Int { store?.levels.count ?? buckets[.requests]!.count }
+
+    /// Returns once every reconciliation and give-back sent to the shared store so far has
+    /// been answered (at once without a store).
+    public func settled() async { await store?.settled() }
+
+    /// Whether the shared store is failing now (its failure policy in force); nil without a store.
+    public var isStoreFailing: Bool? { store?.limiter.isStoreFailing }
 
     /// Drops full, idle bucket sets now (lossless; the library also does this on its own as
     /// new keys arrive). Returns how many the request dimension dropped.
@@ -272,6 +303,8 @@ public final class GatewayLimits: Sendable {
 public enum GatewayAdmission: Sendable {
     case admitted(GatewayTicket)
     case limited(GatewayRefusal)
+    /// The shared store is away and its failure policy is `closed`: answer 503.
+    case unavailable(StoreOutage)
 }
 
 /// An admitted request's reservations, to give back or reconcile.
@@ -285,6 +318,10 @@ public struct GatewayTicket: Sendable {
     public var waited: Duration
     /// Dimensions the parent level limits (taken there too).
     var parentDimensions: Set<GatewayDimension>
+    /// The shared store's permit (nil on the local path).
+    var permit: SharedPermit? = nil
+    /// Per limit of the permit, in its order: what it limits and where.
+    var sharedLimits: [SharedSlot] = []
 }
 
 /// Why a request was refused.

@@ -28,8 +28,8 @@ public final class GatewayResponder: HTTPResponder, Sendable {
 
     init(config: GatewayConfig, upstream: String, client: HTTPClient, logger: Logger) throws {
         self.config = config
-        limits = try GatewayLimits(config)
         metrics = GatewayMetrics(trackedKeys: config.trackedKeys)
+        limits = try GatewayLimits(config, logger: logger, registry: metrics.registry)
         directory = KeyDirectory(config.keys, refuseUnknown: config.refuseUnknownKeys)
         self.client = client
         upstreamBase = Mutex(upstream.hasSuffix("/") ? String(upstream.dropLast()) : upstream)
@@ -106,6 +106,9 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         case .admitted(let t):
             ticket = t
             metrics.decided(client, admittedAfter: t.waited, limited: false, estimated: estimate?.total ?? 0)
+        case .unavailable(let outage):
+            metrics.decided(client, admittedAfter: nil, limited: false, estimated: 0)
+            return outage.response()
         }
 
         // Upstream.
