@@ -17,30 +17,32 @@ struct MockUpstreamCommand: AsyncParsableCommand {
             Example: bucketscope mock-upstream --listen 127.0.0.1:9000 --rpm 600 --tpm 100000 --ttft 200ms --speed 80
             """)
 
-    @Option(parsing: .unconditional, help: "HOST:PORT to listen on (port 0 picks a free port and prints it).")
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("HOST:PORT to listen on (port 0 picks a free port and prints it).", valueName: "host:port"))
     var listen = "127.0.0.1:9000"
     @Option(parsing: .unconditional, help: "Requests per minute it admits (default: unlimited).")
-    var rpm: String?
+    var rpm: Double?
     @Option(parsing: .unconditional, help: "Tokens per minute it admits, prompt + max_tokens at admission (default: unlimited).")
-    var tpm: String?
-    @Option(parsing: .unconditional, help: "Time to first token, e.g. 0s, 200ms.")
-    var ttft = "0s"
-    @Option(parsing: .unconditional, help: "Generation speed in tokens per second (0: instant).")
-    var speed = "0"
+    var tpm: Double?
+    @Option(parsing: .unconditional, help: "Time to first token, e.g. 0s, 200ms (default 0s).")
+    var ttft: DurationArgument?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Generation speed (default 0: instant).", valueName: "tokens/s"))
+    var speed: Double?
     @Option(parsing: .unconditional, help: "Completion length fit: conversation or code.")
-    var profile = "conversation"
-    @Option(parsing: .unconditional, help: "Seed of the completion-length draws.")
-    var seed = "1"
+    var profile = MockProfile.conversation
+    @Option(parsing: .unconditional, help: "Seed of the completion-length draws, 0 to 2^64-1.")
+    var seed: UInt64 = 1
+
+    /// Range checks, in one place (shared with `serve --mock-*`).
+    func validate() throws {
+        try GatewayFlagCheck.listen(listen, "--listen")
+        try GatewayFlagCheck.mock(prefix: "", rpm: rpm, tpm: tpm, ttft: ttft, speed: speed)
+    }
 
     func run() async throws {
         let address: ListenAddress
-        let configuration: MockUpstreamConfiguration
-        do {
-            address = try ListenAddress(parsing: listen)
-            configuration = try MockUpstreamCommand.parse(rpm: rpm, tpm: tpm, ttft: ttft, speed: speed, profile: profile, seed: seed)
-        } catch {
-            throw CommandFailure("\(error)")
-        }
+        do { address = try ListenAddress(parsing: listen) } catch { throw CommandFailure("--\(error)") }
+        let configuration = GatewayFlagCheck.mockConfiguration(rpm: rpm, tpm: tpm, ttft: ttft, speed: speed, profile: profile, seed: seed)
         let mock = try MockUpstream(configuration)
         let app = Application(
             responder: mock,
@@ -59,28 +61,5 @@ struct MockUpstreamCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("mock-upstream: \(error)")
         }
-    }
-
-    /// The mock's configuration from flag text (shared with `serve --mock`).
-    static func parse(rpm: String?, tpm: String?, ttft: String, speed: String, profile: String, seed: String) throws -> MockUpstreamConfiguration {
-        func positive(_ name: String, _ text: String?) throws -> Double? {
-            guard let text else { return nil }
-            guard let v = Double(text), v.isFinite, v > 0 else { throw GatewayConfigError("--\(name): expected a number > 0, got \"\(text)\"") }
-            return v
-        }
-        var c = MockUpstreamConfiguration()
-        c.requestsPerMinute = try positive("rpm", rpm)
-        c.tokensPerMinute = try positive("tpm", tpm)
-        do { c.timeToFirstToken = .nanoseconds(try DurationText.parse(ttft)) } catch { throw GatewayConfigError("--ttft: \(error)") }
-        guard let s = Double(speed), s.isFinite, s >= 0 else { throw GatewayConfigError("--speed: expected a number >= 0, got \"\(speed)\"") }
-        c.tokensPerSecond = s
-        switch profile {
-        case "conversation": c.profile = .conversation
-        case "code": c.profile = .code
-        default: throw GatewayConfigError("--profile: expected conversation or code, got \"\(profile)\"")
-        }
-        guard let sd = UInt64(seed) else { throw GatewayConfigError("--seed: expected a whole number >= 0, got \"\(seed)\"") }
-        c.seed = sd
-        return c
     }
 }

@@ -3,6 +3,7 @@ import Fleet
 import Foundation
 import Gateway
 import Logging
+import SharedStore
 
 /// `bucketscope serve`: a rate-limiting gateway in front of an OpenAI-compatible API.
 struct ServeCommand: AsyncParsableCommand {
@@ -16,53 +17,84 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               bucketscope serve --mock --listen 127.0.0.1:8080
               bucketscope serve --upstream https://api.openai.com --config gateway.toml --max-wait 2s
+              bucketscope serve --mock --store redis://127.0.0.1:6379 --on-store-failure local --replicas 3
             """)
 
     @Option(parsing: .unconditional, help: "Configuration file (TOML, see docs/serve.md).")
     var config: String?
-    @Option(parsing: .unconditional, help: "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free port and prints it).")
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free port and prints it).",
+                               valueName: "host:port"))
     var listen: String?
     @Option(parsing: .unconditional, help: "Upstream base URL, e.g. https://api.openai.com.")
     var upstream: String?
     @Flag(help: "Serve from a built-in mock upstream (offline).")
     var mock = false
-    @Option(parsing: .unconditional, help: "Request bucket capacity (burst) of every bucket set, in requests.")
-    var capacity: String?
-    @Option(parsing: .unconditional, help: "Request bucket refill of every bucket set, in requests per second.")
-    var refill: String?
-    @Option(parsing: .unconditional, help: "Tokens per minute of every bucket set.")
-    var tpm: String?
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Request bucket capacity (burst) of every bucket set, in requests.", valueName: "requests"))
+    var capacity: Double?
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Request bucket refill of every bucket set, in requests per second.", valueName: "requests/s"))
+    var refill: Double?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Tokens per minute of every bucket set.", valueName: "tokens"))
+    var tpm: Double?
     @Option(parsing: .unconditional, help: "Keying: per-key, per-tenant, shared or hierarchical.")
-    var keying: String?
+    var keying: GatewayKeying?
     @Option(parsing: .unconditional, help: "Provider preset sizing every bucket (see `bucketscope presets`).")
     var preset: String?
-    @Option(name: .customLong("max-wait"), parsing: .unconditional, help: "Longest FIFO wait for admission before a 429, e.g. 0s, 2s (default 0: refuse at once).")
-    var maxWait: String?
+    @Option(name: .customLong("max-wait"), parsing: .unconditional,
+            help: "Longest FIFO wait for admission before a 429, e.g. 0s, 2s (default 0: refuse at once).")
+    var maxWait: DurationArgument?
     @Flag(help: "No dashboard: log one line per limited request (the default without a terminal).")
     var headless = false
     @Option(parsing: .unconditional, help: "Dashboard theme (see `bucketscope themes`).")
     var theme = "default"
     @Option(name: .customLong("mock-rpm"), parsing: .unconditional, help: "With --mock: the mock's own requests per minute.")
-    var mockRPM: String?
+    var mockRPM: Double?
     @Option(name: .customLong("mock-tpm"), parsing: .unconditional, help: "With --mock: the mock's own tokens per minute.")
-    var mockTPM: String?
-    @Option(name: .customLong("mock-ttft"), parsing: .unconditional, help: "With --mock: time to first token.")
-    var mockTTFT = "0s"
-    @Option(name: .customLong("mock-speed"), parsing: .unconditional, help: "With --mock: tokens per second (0: instant).")
-    var mockSpeed = "0"
+    var mockTPM: Double?
+    @Option(name: .customLong("mock-ttft"), parsing: .unconditional, help: "With --mock: time to first token, e.g. 200ms (default 0s).")
+    var mockTTFT: DurationArgument?
+    @Option(name: .customLong("mock-speed"), parsing: .unconditional,
+            help: ArgumentHelp("With --mock: tokens per second (default 0: instant).", valueName: "tokens/s"))
+    var mockSpeed: Double?
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Share every limit with the other replicas in Redis (see docs/shared-store.md).",
+                               valueName: "redis://host:port"))
+    var store: String?
+    @Option(name: .customLong("on-store-failure"), parsing: .unconditional,
+            help: "While the store does not answer: open (admit), closed (503) or local (limit ÷ --replicas; the default).")
+    var onStoreFailure: StoreFailureWord?
+    @Option(parsing: .unconditional, help: "Gateways sharing the store: local buckets are sized limit ÷ N while it is away (default 1).")
+    var replicas: Int?
+    @Option(name: .customLong("store-timeout"), parsing: .unconditional,
+            help: "Longest wait for one store call before the failure policy applies, e.g. 50ms (default), 1ms to 10s.")
+    var storeTimeout: DurationArgument?
+
+    /// Range checks, in one place; argument-parser has already refused values of the wrong type.
+    func validate() throws {
+        try GatewayFlagCheck.listen(listen, "--listen")
+        try FlagCheck.number(capacity, "--capacity", InputLimits.capacity)
+        try FlagCheck.number(refill, "--refill", InputLimits.refill)
+        try FlagCheck.number(tpm, "--tpm", InputLimits.perMinute)
+        try FlagCheck.duration(maxWait, "--max-wait", InputLimits.anyDuration)
+        try GatewayFlagCheck.mock(prefix: "mock-", rpm: mockRPM, tpm: mockTPM, ttft: mockTTFT, speed: mockSpeed)
+        if !mock && config == nil, mockRPM != nil || mockTPM != nil || mockTTFT != nil || mockSpeed != nil {
+            throw ValidationError("--mock-rpm, --mock-tpm, --mock-ttft and --mock-speed need --mock")
+        }
+        try GatewayFlagCheck.store(store)
+        try FlagCheck.count(replicas, "--replicas", GatewayFlagCheck.replicas)
+        try FlagCheck.duration(storeTimeout, "--store-timeout", GatewayFlagCheck.storeTimeout)
+        if store == nil && config == nil, onStoreFailure != nil || replicas != nil || storeTimeout != nil {
+            throw ValidationError("--on-store-failure, --replicas and --store-timeout need --store")
+        }
+    }
 
     func run() async throws {
         let settings: GatewayConfig
-        var mockConfiguration: MockUpstreamConfiguration?
-        do {
-            settings = try resolve()
-            if settings.mock {
-                mockConfiguration = try MockUpstreamCommand.parse(rpm: mockRPM, tpm: mockTPM, ttft: mockTTFT, speed: mockSpeed,
-                                                                  profile: "conversation", seed: "1")
-            }
-        } catch let e as GatewayConfigError {
-            throw CommandFailure(e.description)
-        }
+        do { settings = try resolve() } catch { throw CommandFailure(error.description) }
+        let mockConfiguration = settings.mock
+            ? GatewayFlagCheck.mockConfiguration(rpm: mockRPM, tpm: mockTPM, ttft: mockTTFT, speed: mockSpeed) : nil
         let dashboard = !headless && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
         var logger = Logger(label: "bucketscope.serve")
         logger.logLevel = dashboard ? .critical : .info
@@ -76,7 +108,8 @@ struct ServeCommand: AsyncParsableCommand {
             let port = try await server.boundPort()
             let upstream = settings.mock ? "built-in mock upstream" : settings.upstream ?? ""
             if !dashboard {
-                print("bucketscope serve listening on http://\(settings.listen.host):\(port) → \(upstream) (keying \(server.responder.limits.keying.rawValue))")
+                let shared = settings.store.map { ", limits shared in \($0.endpoint), on-store-failure \($0.policy)" } ?? ""
+                print("bucketscope serve listening on http://\(settings.listen.host):\(port) → \(upstream) (keying \(server.responder.limits.keying.rawValue)\(shared))")
                 fflushStdout()
             }
             return port
@@ -93,30 +126,46 @@ struct ServeCommand: AsyncParsableCommand {
     /// The configuration file (if any) with the flags over it.
     func resolve() throws(GatewayConfigError) -> GatewayConfig {
         var c = try config.map { path throws(GatewayConfigError) in try GatewayConfig.load(path: path) } ?? GatewayConfig()
-        func number(_ name: String, _ text: String?) throws(GatewayConfigError) -> Double? {
-            guard let text else { return nil }
-            guard let v = Double(text), v.isFinite, v > 0 else { throw GatewayConfigError("--\(name): expected a number > 0, got \"\(text)\"") }
-            return v
-        }
         if let listen { c.listen = try ListenAddress(parsing: listen) }
         if let upstream { c.upstream = upstream }
         if mock { c.mock = true }
         if c.mock { c.upstream = nil }
-        if let keying {
-            guard let k = GatewayKeying(name: keying) else {
-                throw GatewayConfigError("--keying: expected one of \(GatewayKeying.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(keying)\"")
-            }
-            c.keying = k
-        }
+        if let keying { c.keying = keying }
         if let preset { c.preset = preset }
         // Flags override the file's [limits] (and so every bucket set's base).
-        if let v = try number("capacity", capacity) { c.limits.capacity = v }
-        if let v = try number("refill", refill) { c.limits.refill = v }
-        if let v = try number("tpm", tpm) { c.limits.tokensPerMinute = v }
-        if let maxWait {
-            do { c.maxWait = .nanoseconds(try DurationText.parse(maxWait)) } catch { throw GatewayConfigError("--max-wait: \(error)") }
-        }
+        if let capacity { c.limits.capacity = capacity }
+        if let refill { c.limits.refill = refill }
+        if let tpm { c.limits.tokensPerMinute = tpm }
+        if let maxWait { c.maxWait = .nanoseconds(maxWait.nanoseconds) }
+        c.store = try storeSettings(over: c.store)
         try c.validate()
         return c
+    }
+
+    /// `--store` and its companions over the file's `[store]`.
+    private func storeSettings(over file: SharedStoreSettings?) throws(GatewayConfigError) -> SharedStoreSettings? {
+        guard store != nil || file != nil else {
+            if onStoreFailure != nil || replicas != nil || storeTimeout != nil {
+                throw GatewayConfigError("--on-store-failure, --replicas and --store-timeout need --store (or [store] in the config)")
+            }
+            return nil
+        }
+        let url = store ?? file.map { "\($0.endpoint)" } ?? ""
+        let fileWord: String
+        let fileReplicas: Int
+        switch file?.policy {
+        case .open: (fileWord, fileReplicas) = ("open", 1)
+        case .closed: (fileWord, fileReplicas) = ("closed", 1)
+        case .local(let n): (fileWord, fileReplicas) = ("local", n)
+        case nil: (fileWord, fileReplicas) = ("local", 1)
+        }
+        do {
+            return try SharedStoreSettings(store: url, onFailure: onStoreFailure?.rawValue ?? fileWord,
+                                           replicas: replicas ?? fileReplicas,
+                                           timeout: storeTimeout.map { .nanoseconds($0.nanoseconds) } ?? file?.timeout ?? .milliseconds(50),
+                                           connections: file?.connections ?? 2)
+        } catch {
+            throw GatewayConfigError(error.description)
+        }
     }
 }
