@@ -88,6 +88,25 @@ struct GatewayStoreTests {
         }
     }
 
+    @Test("each replica's dashboard shows the shared fill level: admissions through the other replica appear at the next read")
+    func dashboardShowsSharedLevels() async throws {
+        let c = try Self.config(.shared, capacity: 6, prefix: uniquePrefix())
+        try await Self.replicas(c) { a, b in
+            let key = Self.key()
+            let id = ClientKey.fingerprint(key)
+            let first = try await b.request(.GET, "/v1/models", key: key)
+            #expect(first.status == 200)
+            for _ in 0..<3 {
+                let r = try await a.request(.GET, "/v1/models", key: key)
+                #expect(r.status == 200)
+            }
+            // What b's dashboard reads once a second (done here at once instead of waiting).
+            await b.server.responder.limits.store!.refreshLevels()
+            let row = GatewayFleetDriver(server: b.server).snapshot().keys.first { $0.key == id }
+            #expect(row.map { Int($0.tokens.rounded(.down)) } == 2, "\(String(describing: row?.tokens))")
+        }
+    }
+
     @Test("tokens: one EVALSHA checks requests and tokens together; usage reconciles the estimate on the shared bucket")
     func tokensReconciled() async throws {
         // 60 tokens per minute (a bucket of 60 refilled at 1 per second). A request reserves

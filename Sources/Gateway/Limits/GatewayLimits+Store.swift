@@ -19,8 +19,10 @@ struct SharedSlot: Sendable {
 extension GatewayLimits {
     func admitShared(_ store: GatewayStore, _ client: ClientKey, estimate: TokenEstimate?,
                      maxWait: Duration) async throws -> GatewayAdmission {
-        let (keying, s) = settings.withLock { ($0.keying, $0) }
-        let (bucket, parent) = bucket(for: client)
+        // One read of the settings: keying, bucket names and limits all from the same edit.
+        let s = settings.withLock { $0 }
+        let keying = s.keying
+        let (bucket, parent) = Self.bucket(for: client, keying: keying)
         let spec = s.spec(bucket: bucket)
         let parentSpec = parent.map { s.parentSpec(tenant: $0) }
         let set = try spec.buckets()

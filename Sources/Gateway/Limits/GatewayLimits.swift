@@ -71,7 +71,11 @@ public final class GatewayLimits: Sendable {
 
     /// The bucket set a client uses, and its parent (hierarchical keying only).
     public func bucket(for client: ClientKey) -> (bucket: String, parent: String?) {
-        switch settings.withLock({ $0.keying }) {
+        Self.bucket(for: client, keying: settings.withLock { $0.keying })
+    }
+
+    static func bucket(for client: ClientKey, keying: GatewayKeying) -> (bucket: String, parent: String?) {
+        switch keying {
         case .perKey: return (client.id, nil)
         case .perTenant: return (client.tenant, nil)
         case .shared: return ("shared", nil)
