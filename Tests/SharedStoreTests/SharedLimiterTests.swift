@@ -60,7 +60,9 @@ struct SharedLimiterTests {
         for _ in 0..<3 {
             let start = clock.now
             guard case .unavailable = try await limiter.acquire([limit()], maxWait: .zero) else { Issue.record("down"); return }
-            #expect(clock.now - start < .milliseconds(500))
+            // Timeouts are 200 ms and a refused connection fails at once; 2 s leaves room for a
+            // starved test machine (the whole suite in parallel on 2 cores), not for a hang.
+            #expect(clock.now - start < .seconds(2))
         }
         #expect(limiter.isStoreFailing)
         #expect(limiter.statistics.refusedByPolicy == 3 && limiter.statistics.outages == 1)
