@@ -74,7 +74,10 @@ final class RedisServer: Sendable {
 
     /// A new client to this server with short timeouts.
     func client(connections: Int = 2, timeout: Duration = .seconds(2)) -> RedisClient {
-        RedisClient(RedisClientConfiguration(endpoint: endpoint, connections: connections, commandTimeout: timeout))
+        // The connect timeout as long as the command timeout: a loaded test machine can take
+        // longer than the default 250 ms to accept.
+        RedisClient(RedisClientConfiguration(endpoint: endpoint, connections: connections, connectTimeout: timeout,
+                                             commandTimeout: timeout))
     }
 
     private func waitUntilReady() {
