@@ -178,6 +178,48 @@ struct GatewayStoreTests {
         }
     }
 
+    @Test("give-back: nothing reached the upstream (502) → the shared reservation is returned, as the other replica sees")
+    func giveBackOnUpstreamFailure() async throws {
+        var c = try Self.config(.shared, capacity: 2, prefix: uniquePrefix())
+        c.upstream = "http://127.0.0.1:1"
+        try await GatewayHarness.with(c, mock: nil) { a in
+            try await GatewayHarness.with(c, mock: nil) { b in
+                let key = Self.key()
+                for h in [a, b, a, b] {
+                    let r = try await h.request(.POST, "/v1/chat/completions", key: key, body: GatewayHarness.chat(maxTokens: 5))
+                    #expect(r.status == 502)
+                    // The refund goes to Redis after the response; wait for it before the next.
+                    await h.server.responder.limits.settled()
+                }
+                await b.server.responder.limits.store!.refreshLevels()
+                let remaining = b.server.responder.limits.status(bucket: ClientKey.fingerprint(key))[.requests]?.remaining ?? -1
+                #expect(remaining >= 1.99, "remaining \(remaining) of 2")
+            }
+        }
+    }
+
+    @Test("a request cancelled while waiting in the shared queue gives its place back")
+    func cancelledWaitGivesBack() async throws {
+        // Burst 1, one per second: the second request would wait 1 s.
+        let c = try Self.config(.shared, capacity: 1, refill: 1, maxWait: .seconds(5), prefix: uniquePrefix())
+        try await Self.replicas(c) { a, b in
+            let client = ClientKey(id: "waiter-\(UInt64.random(in: 0...UInt64.max))", tenant: "t", known: false)
+            guard case .admitted = try await a.server.responder.limits.admit(client, estimate: nil, maxWait: .zero) else {
+                Issue.record("first"); return
+            }
+            let waiter = Task { try await b.server.responder.limits.admit(client, estimate: nil, maxWait: .seconds(5)) }
+            try await Task.sleep(for: .milliseconds(100))
+            waiter.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await waiter.value }
+            await b.server.responder.limits.settled()
+            // Its slot (at 1 s) is free again: the next request is told under a second, not two.
+            guard case .limited(let refusal) = try await a.server.responder.limits.admit(client, estimate: nil, maxWait: .zero) else {
+                Issue.record("expected a 429"); return
+            }
+            #expect(refusal.retryAfter.map { $0 < .seconds(1) } == true, "\(String(describing: refusal.retryAfter))")
+        }
+    }
+
     @Test("live edits apply on the store path: a refill raised from the dashboard lets requests through again at once")
     func liveEdits() async throws {
         let c = try Self.config(.shared, capacity: 2, prefix: uniquePrefix())

@@ -81,15 +81,15 @@ extension GatewayLimits {
         }
     }
 
-    /// Gives a shared ticket's reservation back (nothing reached the upstream, or the client
-    /// went away), with the library's cancel rule, after the response.
+    /// Gives everything a shared ticket took back (nothing reached the upstream), after the
+    /// response: a refund of each cost, as the local path's `refund` (never above full). A
+    /// request cancelled while still waiting for its turn is given back inside the limiter,
+    /// with the library's cancel rule.
     func giveBackShared(_ store: GatewayStore, _ ticket: GatewayTicket) {
         guard let permit = ticket.permit else { return }
         if permit.isShared { for slot in ticket.sharedLimits { store.levels.adjust(slot.key, by: slot.cost) } }
-        store.later {
-            var p = permit
-            await store.limiter.cancel(&p)
-        }
+        let nothing = ticket.sharedLimits.map { _ in 0.0 }
+        store.later { await store.limiter.reconcile(permit, actual: nothing) }
     }
 
     /// Settles a shared ticket's token reservations with the usage the upstream reported
