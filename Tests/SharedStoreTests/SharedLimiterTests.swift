@@ -14,9 +14,13 @@ final class LogLines: Sendable {
 struct SharedLimiterTests {
     static let config = try! BucketConfiguration(capacity: 4, refillPerSecond: 1)
 
-    func limiter(_ server: RedisServer, policy: StoreFailurePolicy, log: LogLines) -> (SharedLimiter, RedisClient) {
-        let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 1,
-                                                          commandTimeout: .milliseconds(200), maximumBackoff: .milliseconds(200)))
+    /// A limiter on its own client; `timeout` bounds connects and commands (short for the
+    /// failure tests, long where only the waiting is under test, so a starved machine's slow
+    /// first connect is not taken for an outage).
+    func limiter(_ server: RedisServer, policy: StoreFailurePolicy, log: LogLines,
+                 timeout: Duration = .milliseconds(200)) -> (SharedLimiter, RedisClient) {
+        let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 1, connectTimeout: Swift.max(timeout, .milliseconds(250)),
+                                                          commandTimeout: timeout, maximumBackoff: .milliseconds(200)))
         let buckets = RedisBuckets(client: client, prefix: uniquePrefix())
         return (SharedLimiter(buckets: buckets, policy: policy, log: { log.append($0) }), client)
     }
@@ -26,7 +30,7 @@ struct SharedLimiterTests {
     @Test("within maxWait the caller sleeps until its turn (real time, 1 s); beyond it, limited with the retry delay")
     func waitsOrLimits() async throws {
         let config = try BucketConfiguration(capacity: 1, refillPerSecond: 1)
-        let (limiter, client) = limiter(RedisServer.shared, policy: .closed, log: LogLines())
+        let (limiter, client) = limiter(RedisServer.shared, policy: .closed, log: LogLines(), timeout: .seconds(2))
         defer { client.shutdown() }
         let l = SharedLimit(key: "k", configuration: config, cost: 1)
         // Timed from before the first admission: the second is admitted 1 s after it.
