@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -20,6 +21,7 @@ public final class GatewayServer: Sendable {
     public let mockUpstream: MockUpstream?
     public let config: GatewayConfig
     let client: HTTPClient
+    let pool: UpstreamPool
     let logger: Logger
     let signals: Bool
     private let group = Mutex<ServiceGroup?>(nil)
@@ -44,14 +46,19 @@ public final class GatewayServer: Sendable {
         // Fail fast when the upstream refuses connections (502 at once, reservation given back).
         http.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+        // On the event loops the server accepts on (Hummingbird's default group).
+        pool = UpstreamPool(group: MultiThreadedEventLoopGroup.singleton, connectTimeout: .seconds(10),
+                            readTimeout: .nanoseconds(Int64(config.upstreamTimeout.inSeconds * 1e9)),
+                            maxBody: GatewayResponder.maxUpstreamBody)
         mockUpstream = try mock.map { try MockUpstream($0) }
-        responder = try GatewayResponder(config: config, upstream: config.upstream ?? "http://127.0.0.1:0", client: client, logger: logger)
+        responder = try GatewayResponder(config: config, upstream: config.upstream ?? "http://127.0.0.1:0", client: client,
+                                         pool: pool, logger: logger)
     }
 
     /// Serves until shut down. Throws when a port cannot be bound.
     public func run() async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: ClientCloser(client: client))
+            .init(service: ClientCloser(client: client, pool: pool))
         ]
         if let mockUpstream {
             let mockApp = Application(
@@ -67,7 +74,8 @@ public final class GatewayServer: Sendable {
         }
         let gatewayApp = Application(
             responder: responder,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(config.clientTimeout.inSeconds * 1e9)))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [HangUpWatch()],
+                                                idleTimeout: .nanoseconds(Int64(config.clientTimeout.inSeconds * 1e9)))),
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: nil),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? 0
@@ -137,12 +145,14 @@ public final class GatewayServer: Sendable {
     }
 }
 
-/// Closes the upstream client once everything after it in the group (the gateway, the mock)
+/// Closes the upstream clients once everything after it in the group (the gateway, the mock)
 /// has shut down.
 struct ClientCloser: Service {
     let client: HTTPClient
+    let pool: UpstreamPool
     func run() async throws {
         try? await gracefulShutdown()
+        pool.shutdown()
         try await client.shutdown()
     }
 }
