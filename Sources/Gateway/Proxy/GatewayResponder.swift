@@ -78,24 +78,21 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         if let route {
             let type = request.headers[.contentType]?.lowercased() ?? ""
             guard type.hasPrefix("application/json") else { return OpenAIError.wrongContentType(request.headers[.contentType]).response() }
-            let object: Any
-            do {
-                object = try JSONSerialization.jsonObject(with: Data(body.readableBytesView))
-            } catch {
-                return OpenAIError.badJSON("not valid JSON").response()
+            let scanned: Result<RequestScan, RequestScan.Failure> = body.withUnsafeReadableBytes { bytes in
+                do throws(RequestScan.Failure) { return .success(try RequestScan(bytes)) } catch { return .failure(error) }
             }
-            guard var json = object as? [String: Any] else { return OpenAIError.badJSON("expected a JSON object").response() }
-            estimate = TokenEstimate(body: json, route: route, defaultMaxTokens: config.defaultMaxTokens)
-            stream = (json["stream"] as? Bool) == true
-            if stream && (route == .chatCompletions || route == .completions) {
-                var options = json["stream_options"] as? [String: Any] ?? [:]
-                if (options["include_usage"] as? Bool) != true {
-                    // Ask for usage so a stream's tokens are enforced too; hide it again below.
-                    options["include_usage"] = true
-                    json["stream_options"] = options
-                    dropUsageChunk = true
-                    if let data = try? JSONSerialization.data(withJSONObject: json) { body = ByteBuffer(bytes: data) }
-                }
+            let scan: RequestScan
+            switch scanned {
+            case .failure(.invalid): return OpenAIError.badJSON("not valid JSON").response()
+            case .failure(.notAnObject): return OpenAIError.badJSON("expected a JSON object").response()
+            case .success(let s): scan = s
+            }
+            estimate = scan.estimate(route: route, defaultMaxTokens: config.defaultMaxTokens)
+            stream = scan.stream
+            if stream && (route == .chatCompletions || route == .completions) && scan.includeUsage?.isTrue != true {
+                // Ask for usage so a stream's tokens are enforced too; hide it again below.
+                dropUsageChunk = true
+                body = ByteBuffer(bytes: body.withUnsafeReadableBytes { scan.askingForUsage($0) })
             }
         }
 
