@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -74,8 +75,10 @@ public final class GatewayServer: Sendable {
         }
         let gatewayApp = Application(
             responder: responder,
-            server: .http1(configuration: .init(additionalChannelHandlers: [HangUpWatch()],
-                                                idleTimeout: .nanoseconds(Int64(config.clientTimeout.inSeconds * 1e9)))),
+            server: HTTPServerBuilder { [responder, config] hummingbird in
+                GatewayHTTP1Channel(responder: hummingbird, gateway: responder,
+                                    idleTimeout: .nanoseconds(Int64(config.clientTimeout.inSeconds * 1e9)))
+            },
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: nil),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? 0

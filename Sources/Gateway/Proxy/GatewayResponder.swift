@@ -28,6 +28,8 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         get { upstreamBase.withLock { $0.url } }
         set { upstreamBase.withLock { $0 = Self.base(newValue) } }
     }
+    /// The `http://` upstream the pool serves, nil for one AsyncHTTPClient serves.
+    var upstreamTarget: UpstreamTarget? { upstreamBase.withLock { $0.target } }
     let logger: Logger
 
     init(config: GatewayConfig, upstream: String, client: HTTPClient, pool: UpstreamPool, logger: Logger) throws {
@@ -123,27 +125,14 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         do {
             answer = try await send(request, body: body, on: channel.eventLoop)
         } catch {
-            return upstreamFailure(error, ticket: ticket, client: client)
+            return upstreamFailure(error, ticket: ticket, client: client).response()
         }
-        metrics.upstreamAnswered(client, status: Int(answer.status.code))
-
-        var headers = HTTPFields()
-        for h in answer.headers where !GatewayResponder.hopByHop.contains(h.name.lowercased())
-            && !h.name.lowercased().hasPrefix("x-ratelimit-") {
-            if let name = HTTPField.Name(h.name) { headers.append(HTTPField(name: name, value: h.value)) }
-        }
+        var headers = answered(answer, client: client)
         let status = HTTPResponse.Status(code: Int(answer.status.code))
-        if answer.status == .tooManyRequests {
-            logger.info("upstream 429 passed through", metadata: ["key": "\(client.id)"])
-        }
         let limits = self.limits
         let metrics = self.metrics
         let isStream = (answer.headers.first(name: "content-type") ?? "").lowercased().hasPrefix("text/event-stream")
         let success = (200..<300).contains(Int(answer.status.code))
-        if !success {
-            // The upstream generated nothing: its answer costs no tokens.
-            limits.reconcile(ticket, usage: TokenUsage(input: 0, output: 0))
-        }
         if isStream && success {
             let upstreamBody = answer.body
             let dropUsageChunk = dropUsageChunk
@@ -176,15 +165,41 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         do {
             collected = try await answer.body.collect(upTo: GatewayResponder.maxUpstreamBody)
         } catch {
-            return upstreamFailure(error, ticket: nil, client: client)
+            return upstreamFailure(error, ticket: nil, client: client).response()
         }
-        if success, route != nil, let usage = TokenUsage(responseBody: collected.readableBytesView) {
+        settle(ticket, status: answer.status, body: collected, counted: route != nil, client: client, headers: &headers)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: collected))
+    }
+
+    /// Counts an upstream answer and returns the headers relayed to the client (hop-by-hop
+    /// fields and the upstream's own rate-limit fields left out). A failed answer generated
+    /// nothing: its reservation's tokens come back at once.
+    func answered(_ answer: UpstreamAnswer, client: ClientKey) -> HTTPFields {
+        metrics.upstreamAnswered(client, status: Int(answer.status.code))
+        var headers = HTTPFields()
+        for h in answer.headers {
+            let lower = h.name.lowercased()
+            guard !GatewayResponder.hopByHop.contains(lower), !lower.hasPrefix("x-ratelimit-") else { continue }
+            if let name = HTTPField.Name(h.name) { headers.append(HTTPField(name: name, value: h.value)) }
+        }
+        if answer.status == .tooManyRequests {
+            logger.info("upstream 429 passed through", metadata: ["key": "\(client.id)"])
+        }
+        return headers
+    }
+
+    /// Settles a whole (non-streamed) answer: reconciles the ticket with the body's usage
+    /// (counted routes) or with nothing (a failed answer), then adds the rate-limit fields,
+    /// after reconciling so `remaining` already reflects the real usage.
+    func settle(_ ticket: GatewayTicket, status: HTTPResponseStatus, body: ByteBuffer, counted: Bool, client: ClientKey,
+                headers: inout HTTPFields) {
+        if !(200..<300).contains(Int(status.code)) {
+            limits.reconcile(ticket, usage: TokenUsage(input: 0, output: 0))
+        } else if counted, let usage = TokenUsage(responseBody: body.readableBytesView) {
             limits.reconcile(ticket, usage: usage)
             metrics.reconciled(client, tokens: usage.total)
         }
-        // After reconciling, so `remaining` already reflects the real usage.
         RateLimitHeaders.add(limits.status(bucket: ticket.bucket), to: &headers)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: collected))
     }
 
     /// Admission, abandoned (its reservation given back, the waiters behind it moving up) when
@@ -244,7 +259,7 @@ public final class GatewayResponder: HTTPResponder, Sendable {
                                         "proxy-authorization"]
 
     /// 502 or 504 in OpenAI's shape. `ticket` is given back when nothing reached the upstream.
-    private func upstreamFailure(_ error: any Error, ticket: GatewayTicket?, client: ClientKey) -> Response {
+    func upstreamFailure(_ error: any Error, ticket: GatewayTicket?, client: ClientKey) -> OpenAIError {
         let timedOut: Bool
         var nothingSent = false
         switch error {
@@ -270,9 +285,8 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         if nothingSent, let ticket { limits.giveBack(ticket) }
         metrics.upstreamAnswered(nil, status: timedOut ? 504 : 502)
         logger.warning("upstream failed", metadata: ["key": "\(client.id)", "error": "\(error)"])
-        let e = timedOut ? OpenAIError.upstreamTimeout(seconds: config.upstreamTimeout.inSeconds)
-                         : OpenAIError.upstreamUnreachable(String(describing: error))
-        return e.response()
+        return timedOut ? OpenAIError.upstreamTimeout(seconds: config.upstreamTimeout.inSeconds)
+                        : OpenAIError.upstreamUnreachable(String(describing: error))
     }
 
     /// The 429 for a refusal, with its headers, logged as one line.

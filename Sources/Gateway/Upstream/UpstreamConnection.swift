@@ -11,6 +11,8 @@ final class UpstreamExchange: @unchecked Sendable {
     var cancelled = false
     /// The connection carrying it, once it has one.
     var connection: UpstreamConnection?
+    /// Gather even an event stream whole (the caller cannot take a stream).
+    var gatherEvents = false
 
     init(request: UpstreamRequest, target: UpstreamTarget, promise: EventLoopPromise<UpstreamAnswer>) {
         self.request = request
@@ -114,7 +116,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
             // 1xx informational answers precede the real one.
             if head.status.code < 200 && head.status != .switchingProtocols { return }
             keepAlive = head.isKeepAlive
-            if (head.headers.first(name: "content-type") ?? "").lowercased().hasPrefix("text/event-stream") {
+            if !x.gatherEvents && (head.headers.first(name: "content-type") ?? "").lowercased().hasPrefix("text/event-stream") {
                 let (source, stream) = UpstreamBodyStream.make(for: self, on: context.eventLoop)
                 state = .streaming(source)
                 x.promise.succeed(UpstreamAnswer(status: head.status, headers: head.headers, body: .stream(stream)))

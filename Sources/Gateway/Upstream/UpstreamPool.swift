@@ -61,6 +61,16 @@ final class UpstreamPool: Sendable {
         }
     }
 
+    /// Sends `request` from code already on `eventLoop` (the fast path): the future completes
+    /// there with the whole answer, an event stream included.
+    func sendGathering(_ request: UpstreamRequest, target: UpstreamTarget, on eventLoop: any EventLoop) -> EventLoopFuture<UpstreamAnswer> {
+        eventLoop.preconditionInEventLoop()
+        let exchange = UpstreamExchange(request: request, target: target, promise: eventLoop.makePromise())
+        exchange.gatherEvents = true
+        pool(for: eventLoop).start(exchange)
+        return exchange.promise.futureResult
+    }
+
     /// Closes every idle connection; connections in use close when their exchange ends.
     func shutdown() {
         for p in loops.values { p.shutdown() }
