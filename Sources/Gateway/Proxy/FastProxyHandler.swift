@@ -119,10 +119,14 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !replaying else { return }
         replaying = true
         defer { replaying = false }
+        var handled = false
         while !queued.isEmpty {
             if case .proxying = mode { break }
             receive(queued.removeFirst(), context: context)
+            handled = true
         }
+        // Outside a read cycle: Hummingbird's channel takes reads in at read-complete.
+        if handled { context.fireChannelReadComplete() }
         if heldRead && queued.count < FastProxyHandler.maxQueued {
             heldRead = false
             context.read()

@@ -398,3 +398,31 @@ private struct Scanner {
         return v
     }
 }
+
+extension RequestScan {
+    static let usageFields = ["prompt_tokens", "completion_tokens", "input_tokens", "output_tokens"]
+
+    /// The counts of a `usage` object (`{…}` alone), read as ``TokenUsage/init(usage:)`` reads
+    /// the parsed object: top-level numbers only, nested detail objects skipped. nil when it
+    /// is not a valid object or has neither naming.
+    static func usage(in bytes: UnsafeRawBufferPointer) -> TokenUsage? {
+        var s = Scanner(bytes: bytes)
+        s.skipSpace()
+        guard s.peek == UInt8(ascii: "{") else { return nil }
+        s.i += 1
+        var values: [Double?] = [nil, nil, nil, nil]
+        do {
+            try s.members { s, key in
+                if let k = index(of: key, in: usageFields) { values[k] = try s.number() } else { try s.value(counting: false, depth: 1) }
+            }
+            s.skipSpace()
+            guard s.atEnd else { return nil }
+        } catch {
+            return nil
+        }
+        func count(_ v: Double?) -> Int? { v.flatMap { TokenEstimate.integer($0) } }
+        if let p = count(values[0]) { return TokenUsage(input: p, output: count(values[1]) ?? 0) }
+        if let i = count(values[2]) { return TokenUsage(input: i, output: count(values[3]) ?? 0) }
+        return nil
+    }
+}
