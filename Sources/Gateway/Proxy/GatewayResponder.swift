@@ -179,7 +179,7 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         var headers = HTTPFields()
         for h in answer.headers {
             let lower = h.name.lowercased()
-            guard !GatewayResponder.hopByHop.contains(lower), !lower.hasPrefix("x-ratelimit-") else { continue }
+            guard !GatewayResponder.hopByHop.contains(lower), !RateLimitHeaders.isRateLimitField(lowercased: lower) else { continue }
             if let name = HTTPField.Name(h.name) { headers.append(HTTPField(name: name, value: h.value)) }
         }
         if answer.status == .tooManyRequests {
