@@ -6,12 +6,17 @@
 #   U  wrk → nginx's fixed-JSON upstream directly          (the floor: a zero-latency upstream)
 #   N  wrk → nginx limit_req (keyed by Authorization) → U  (the peer)
 #   S  wrk → bucketscope serve → U                          (the gateway, same upstream as N)
+#   S0 the same with BUCKETSCOPE_FAST_PATH=off               (every request the Hummingbird way)
 #   H  wrk → GET /healthz on the gateway                    (the HTTP server alone)
 #   M  wrk → the mock upstream directly, and MS: serve → the mock
 #   then U, N and S again at about half of N's full-load rate (paced: see below), for the added
 #   latency at that load: S' − U' (the gateway's) beside N' − U' (nginx's);
 #   E  a flood over the limit: one key limited to 1 request/s (burst 2; nginx burst=1 nodelay),
 #      so nearly every answer is a 429 (serve logs each, as headless mode does).
+# Each row also gives the CPU time its servers spent per request (utime + stime from /proc, in
+# microseconds): the servers it passes through (U: nginx; N: nginx, which is both limiter and
+# upstream; S: serve + nginx). On a machine shared with other work, requests/s follow the CPU
+# the scheduler grants; CPU per request does not.
 #
 #   scripts/bench-serve.sh [BINARY] [SECONDS]     (default .build/release/bucketscope, 10 s per run)
 #
@@ -54,8 +59,10 @@ port_of() {  # port_of LOGFILE: the port printed on "listening on http://HOST:PO
 NGX=$((20000 + RANDOM % 20000))
 UP=$((NGX + 1))
 "$PEER" "$WORK/ngx" "$NGX" 1000000 1000000 > "$WORK/nginx.log" 2>&1 & PIDS+=($!)
+NGX_PID=$!
 NGX_SLOW=$((NGX + 2))
 "$PEER" "$WORK/ngx-slow" "$NGX_SLOW" 1 1 > "$WORK/nginx-slow.log" 2>&1 & PIDS+=($!)
+NGX_SLOW_PID=$!
 
 "$BIN" mock-upstream --listen 127.0.0.1:0 > "$WORK/mock.log" 2>&1 & PIDS+=($!)
 MOCK=$(port_of "$WORK/mock.log")
@@ -73,9 +80,20 @@ sleep 1
 "$BIN" serve --headless --listen 127.0.0.1:0 --upstream "http://127.0.0.1:$UP" --config "$WORK/gateway.toml" \
   > "$WORK/serve.log" 2>&1 & PIDS+=($!)
 GW=$(port_of "$WORK/serve.log")
+GW_PID=${PIDS[-1]}
+BUCKETSCOPE_FAST_PATH=off "$BIN" serve --headless --listen 127.0.0.1:0 --upstream "http://127.0.0.1:$UP" \
+  --config "$WORK/gateway.toml" > "$WORK/serve-slow.log" 2>&1 & PIDS+=($!)
+GWS=$(port_of "$WORK/serve-slow.log")
+GWS_PID=${PIDS[-1]}
 "$BIN" serve --headless --listen 127.0.0.1:0 --upstream "http://127.0.0.1:$MOCK" --config "$WORK/gateway.toml" \
   > "$WORK/serve-mock.log" 2>&1 & PIDS+=($!)
 GWM=$(port_of "$WORK/serve-mock.log")
+GWM_PID=${PIDS[-1]}
+MOCK_PID=${PIDS[2]}   # after the two nginx runs
+workers() { pgrep -P "$1" | tr '\n' ' '; }   # nginx's worker under its master
+NGX_W=$(workers "$NGX_PID")
+NGX_SLOW_W=$(workers "$NGX_SLOW_PID")
+ticks() { local t=0 p; for p in "$@"; do set -- $(cut -d' ' -f14,15 "/proc/$p/stat"); t=$((t + $1 + $2)); done; echo $t; }
 
 cat > "$WORK/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -86,8 +104,9 @@ LUA
 sed 's/sk-bench/sk-flood/' "$WORK/post.lua" > "$WORK/flood.lua"
 
 rps_of() { awk '/Requests\/sec/ {printf "%d", $2}' "$WORK/$1.txt"; }
-run() {  # run NAME URL [paced CONNECTIONS | flood | get]
-  local script=$WORK/post.lua conns=32
+run() {  # CPU="PIDS" run NAME URL [paced CONNECTIONS | flood | get]
+  local script=$WORK/post.lua conns=32 t0
+  t0=$(ticks $CPU)
   case ${3:-} in
     flood) script=$WORK/flood.lua ;;
     paced) script=$WORK/paced.lua conns=$4 ;;
@@ -98,20 +117,24 @@ run() {  # run NAME URL [paced CONNECTIONS | flood | get]
   else
     wrk -t1 -c"$conns" -d"${SECS}s" --latency -H 'Authorization: Bearer sk-bench' "$2" > "$WORK/$1.txt" 2>&1
   fi
-  local p50 p99 non2xx
+  local t1 p50 p99 non2xx requests cpu
+  t1=$(ticks $CPU)
   p50=$(awk '$1 == "50%" {print $2}' "$WORK/$1.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$WORK/$1.txt")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$WORK/$1.txt")
-  printf "%-40s %8s req/s   p50 %8s   p99 %8s   non-2xx %s\n" "$1" "$(rps_of "$1")" "$p50" "$p99" "${non2xx:-0}"
+  requests=$(awk '/requests in/ {print $1}' "$WORK/$1.txt")
+  cpu=$(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / (requests > 0 ? requests : 1) ))
+  printf "%-34s %7s req/s  p50 %8s  p99 %8s  cpu %3s us/req  non-2xx %s\n" "$1" "$(rps_of "$1")" "$p50" "$p99" "$cpu" "${non2xx:-0}"
 }
 
 echo "bench-serve: $SECS s per run, wrk -t1, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-run "U upstream directly (c32)" "http://127.0.0.1:$UP/v1/chat/completions"
-run "N nginx limit_req -> U (c32)" "http://127.0.0.1:$NGX/v1/chat/completions"
-run "S serve -> U (c32)" "http://127.0.0.1:$GW/v1/chat/completions"
-run "H serve GET healthz (c32)" "http://127.0.0.1:$GW/healthz" get
-run "M mock directly (c32)" "http://127.0.0.1:$MOCK/v1/chat/completions"
-run "MS serve -> mock (c32)" "http://127.0.0.1:$GWM/v1/chat/completions"
+CPU="$NGX_W" run "U upstream directly (c32)" "http://127.0.0.1:$UP/v1/chat/completions"
+CPU="$NGX_W" run "N nginx limit_req -> U (c32)" "http://127.0.0.1:$NGX/v1/chat/completions"
+CPU="$GW_PID $NGX_W" run "S serve -> U (c32)" "http://127.0.0.1:$GW/v1/chat/completions"
+CPU="$GWS_PID $NGX_W" run "S0 serve -> U, no fast path (c32)" "http://127.0.0.1:$GWS/v1/chat/completions"
+CPU="$GW_PID" run "H serve GET healthz (c32)" "http://127.0.0.1:$GW/healthz" get
+CPU="$MOCK_PID" run "M mock directly (c32)" "http://127.0.0.1:$MOCK/v1/chat/completions"
+CPU="$GWM_PID $MOCK_PID" run "MS serve -> mock (c32)" "http://127.0.0.1:$GWM/v1/chat/completions"
 
 HALF=$(( $(rps_of "N nginx limit_req -> U (c32)") / 2 ))
 DELAY=2
@@ -119,17 +142,17 @@ CONNS=$(( HALF * DELAY / 1000 ))
 [[ $CONNS -lt 1 ]] && CONNS=1
 { cat "$WORK/post.lua"; echo "function delay() return $DELAY end"; } > "$WORK/paced.lua"
 echo "paced runs: half of N = $HALF req/s offered at most ($CONNS connections, $DELAY ms after each answer)"
-run "U' upstream directly (paced)" "http://127.0.0.1:$UP/v1/chat/completions" paced "$CONNS"
-run "N' nginx limit_req -> U (paced)" "http://127.0.0.1:$NGX/v1/chat/completions" paced "$CONNS"
-run "S' serve -> U (paced)" "http://127.0.0.1:$GW/v1/chat/completions" paced "$CONNS"
+CPU="$NGX_W" run "U' upstream directly (paced)" "http://127.0.0.1:$UP/v1/chat/completions" paced "$CONNS"
+CPU="$NGX_W" run "N' nginx limit_req -> U (paced)" "http://127.0.0.1:$NGX/v1/chat/completions" paced "$CONNS"
+CPU="$GW_PID $NGX_W" run "S' serve -> U (paced)" "http://127.0.0.1:$GW/v1/chat/completions" paced "$CONNS"
 ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v / 1000; else if (v ~ /ms$/) printf "%.3f", v + 0; else printf "%.3f", v * 1000 }'; }
 pct() { ms "$(awk -v q="$2" '$1 == q {print $2}' "$WORK/$1.txt")"; }
 added() {  # added NAME: its p50 and p99 minus U''s
   awk -v a50="$(pct "$1" 50%)" -v a99="$(pct "$1" 99%)" -v u50="$(pct "U' upstream directly (paced)" 50%)" \
       -v u99="$(pct "U' upstream directly (paced)" 99%)" -v n="$1" \
-      'BEGIN { printf "  added by %-34s p50 %+.3f ms   p99 %+.3f ms\n", n, a50 - u50, a99 - u99 }'
+      'BEGIN { printf "  added by %-32s p50 %+.3f ms   p99 %+.3f ms\n", n, a50 - u50, a99 - u99 }'
 }
 added "N' nginx limit_req -> U (paced)"
 added "S' serve -> U (paced)"
-run "E serve, key over its limit (c32)" "http://127.0.0.1:$GW/v1/chat/completions" flood
-run "E nginx, key over its limit (c32)" "http://127.0.0.1:$NGX_SLOW/v1/chat/completions" flood
+CPU="$GW_PID" run "E serve, key over its limit (c32)" "http://127.0.0.1:$GW/v1/chat/completions" flood
+CPU="$NGX_SLOW_W" run "E nginx, key over its limit (c32)" "http://127.0.0.1:$NGX_SLOW/v1/chat/completions" flood

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -56,6 +57,11 @@ public final class GatewayServer: Sendable {
                                          pool: pool, logger: logger)
     }
 
+    /// Whether the event-loop fast path is on (see ``FastProxyHandler``): always, unless the
+    /// environment sets `BUCKETSCOPE_FAST_PATH=off`, which sends every request the Hummingbird
+    /// way (for comparing the two; `scripts/bench-serve.sh` does).
+    let fastPath = ProcessInfo.processInfo.environment["BUCKETSCOPE_FAST_PATH"] != "off"
+
     /// Serves until shut down. Throws when a port cannot be bound.
     public func run() async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -75,8 +81,8 @@ public final class GatewayServer: Sendable {
         }
         let gatewayApp = Application(
             responder: responder,
-            server: HTTPServerBuilder { [responder, config] hummingbird in
-                GatewayHTTP1Channel(responder: hummingbird, gateway: responder,
+            server: HTTPServerBuilder { [responder, config, fastPath] hummingbird in
+                GatewayHTTP1Channel(responder: hummingbird, gateway: responder, fastPath: fastPath,
                                     idleTimeout: .nanoseconds(Int64(config.clientTimeout.inSeconds * 1e9)))
             },
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: nil),

@@ -14,6 +14,7 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let gateway: GatewayResponder
+    let fastPath: Bool
     let idleTimeout: TimeAmount?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -26,7 +27,7 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
             try sync.addHandler(HangUpWatch())
             try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout.map { .nanoseconds($0.nanoseconds) },
                                                            logger: logger))
-            try sync.addHandler(FastProxyHandler(responder: gateway, maxBody: gateway.config.maxBodyBytes))
+            if fastPath { try sync.addHandler(FastProxyHandler(responder: gateway, maxBody: gateway.config.maxBodyBytes)) }
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
     }
