@@ -1,7 +1,10 @@
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -20,6 +23,7 @@ public final class GatewayServer: Sendable {
     public let mockUpstream: MockUpstream?
     public let config: GatewayConfig
     let client: HTTPClient
+    let pool: UpstreamPool
     let logger: Logger
     let signals: Bool
     private let group = Mutex<ServiceGroup?>(nil)
@@ -44,14 +48,24 @@ public final class GatewayServer: Sendable {
         // Fail fast when the upstream refuses connections (502 at once, reservation given back).
         http.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+        // On the event loops the server accepts on (Hummingbird's default group).
+        pool = UpstreamPool(group: MultiThreadedEventLoopGroup.singleton, connectTimeout: .seconds(10),
+                            readTimeout: .nanoseconds(Int64(config.upstreamTimeout.inSeconds * 1e9)),
+                            maxBody: GatewayResponder.maxUpstreamBody)
         mockUpstream = try mock.map { try MockUpstream($0) }
-        responder = try GatewayResponder(config: config, upstream: config.upstream ?? "http://127.0.0.1:0", client: client, logger: logger)
+        responder = try GatewayResponder(config: config, upstream: config.upstream ?? "http://127.0.0.1:0", client: client,
+                                         pool: pool, logger: logger)
     }
+
+    /// Whether the event-loop fast path is on (see ``FastProxyHandler``): always, unless the
+    /// environment sets `BUCKETSCOPE_FAST_PATH=off`, which sends every request the Hummingbird
+    /// way (for comparing the two; `scripts/bench-serve.sh` does).
+    let fastPath = ProcessInfo.processInfo.environment["BUCKETSCOPE_FAST_PATH"] != "off"
 
     /// Serves until shut down. Throws when a port cannot be bound.
     public func run() async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: ClientCloser(client: client))
+            .init(service: ClientCloser(client: client, pool: pool))
         ]
         if let mockUpstream {
             let mockApp = Application(
@@ -67,7 +81,10 @@ public final class GatewayServer: Sendable {
         }
         let gatewayApp = Application(
             responder: responder,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(config.clientTimeout.inSeconds * 1e9)))),
+            server: HTTPServerBuilder { [responder, config, fastPath] hummingbird in
+                GatewayHTTP1Channel(responder: hummingbird, gateway: responder, fastPath: fastPath,
+                                    idleTimeout: .nanoseconds(Int64(config.clientTimeout.inSeconds * 1e9)))
+            },
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: nil),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? 0
@@ -137,12 +154,14 @@ public final class GatewayServer: Sendable {
     }
 }
 
-/// Closes the upstream client once everything after it in the group (the gateway, the mock)
+/// Closes the upstream clients once everything after it in the group (the gateway, the mock)
 /// has shut down.
 struct ClientCloser: Service {
     let client: HTTPClient
+    let pool: UpstreamPool
     func run() async throws {
         try? await gracefulShutdown()
+        pool.shutdown()
         try await client.shutdown()
     }
 }

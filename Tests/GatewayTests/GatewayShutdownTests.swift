@@ -27,9 +27,16 @@ struct GatewayShutdownTests {
             _ = try await response.body.collect(upTo: 1 << 20)
             return Int(response.status.code)
         }
-        try await Task.sleep(for: .milliseconds(250))
+        // Shut down once the request is admitted (in flight upstream for 800 ms): a fixed sleep
+        // can fire before a loaded machine has even read the request.
+        let id = ClientKey.fingerprint("sk-x")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while server.responder.metrics.stats()[id]?.admitted != 1 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         await server.shutdown()
-        #expect(try await inFlight.value == 200)
+        let status = try? await inFlight.value   // no early exit: the client below must be shut down
+        #expect(status == 200)
         try await run.value   // returns without error
         var r = HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz")
         r.method = .GET

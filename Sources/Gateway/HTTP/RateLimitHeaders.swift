@@ -26,30 +26,40 @@ public enum RateLimitHeaders {
     /// Read by OpenAI's SDKs: `false` stops their retries (the request can never pass in time).
     static let shouldRetry = HTTPField.Name("x-should-retry")!
 
-    /// Adds the status fields of `status` to `headers`.
+    /// Adds the status fields of `status` to `headers`, which must not hold any of them yet
+    /// (appended, not replaced: this runs for every answer).
     public static func add(_ status: [GatewayDimension: DimensionStatus], to headers: inout HTTPFields) {
         if let r = status[.requests] {
-            headers[limitRequests] = whole(r.limit)
-            headers[remainingRequests] = String(Int(r.remaining.rounded(.down)))
-            headers[resetRequests] = goDuration(r.resetSeconds)
+            headers.append(HTTPField(name: limitRequests, value: whole(r.limit)))
+            headers.append(HTTPField(name: remainingRequests, value: String(Int(r.remaining.rounded(.down)))))
+            headers.append(HTTPField(name: resetRequests, value: goDuration(r.resetSeconds)))
         }
         if let t = status[.tokens] {
-            headers[limitTokens] = whole(t.limit)
-            headers[remainingTokens] = String(Int(t.remaining.rounded(.down)))
-            headers[resetTokens] = goDuration(t.resetSeconds)
+            headers.append(HTTPField(name: limitTokens, value: whole(t.limit)))
+            headers.append(HTTPField(name: remainingTokens, value: String(Int(t.remaining.rounded(.down)))))
+            headers.append(HTTPField(name: resetTokens, value: goDuration(t.resetSeconds)))
         }
-        var policies: [String] = []
-        var states: [String] = []
+        var policies = ""
+        var states = ""
         for d in GatewayDimension.allCases {
             guard let s = status[d] else { continue }
-            let unit = d == .requests ? "" : ";bucketscope-qu=\"tokens\""
-            policies.append("\"\(d.rawValue)\";q=\(whole(s.limit));w=\(Int(s.windowSeconds.rounded(.up)))\(unit)")
-            states.append("\"\(d.rawValue)\";r=\(Int(s.remaining.rounded(.down)));t=\(Int(s.resetSeconds.rounded(.up)))")
+            if !policies.isEmpty {
+                policies += ", "
+                states += ", "
+            }
+            policies += "\"\(d.rawValue)\";q=\(whole(s.limit));w=\(Int(s.windowSeconds.rounded(.up)))"
+            if d != .requests { policies += ";bucketscope-qu=\"tokens\"" }
+            states += "\"\(d.rawValue)\";r=\(Int(s.remaining.rounded(.down)));t=\(Int(s.resetSeconds.rounded(.up)))"
         }
         if !policies.isEmpty {
-            headers[policy] = policies.joined(separator: ", ")
-            headers[state] = states.joined(separator: ", ")
+            headers.append(HTTPField(name: policy, value: policies))
+            headers.append(HTTPField(name: state, value: states))
         }
+    }
+
+    /// Whether an upstream field is one of these (the gateway's own replace the upstream's).
+    static func isRateLimitField(lowercased name: String) -> Bool {
+        name.hasPrefix("x-ratelimit-") || name == "ratelimit" || name == "ratelimit-policy"
     }
 
     /// `retry-after` and `retry-after-ms` for a wait.

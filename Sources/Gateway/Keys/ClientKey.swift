@@ -17,15 +17,31 @@ public struct ClientKey: Sendable, Hashable {
 
     /// The API key of a request: `Authorization: Bearer KEY`, else `x-api-key: KEY`.
     public static func secret(in headers: HTTPFields) -> String? {
-        if let auth = headers[.authorization] {
-            let parts = auth.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let key = parts[1].trimmingCharacters(in: .whitespaces)
-                if !key.isEmpty { return key }
-            }
-        }
-        if let key = headers[ClientKey.apiKeyHeader]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
+        if let auth = headers[.authorization], let key = bearer(auth) { return key }
+        if let key = headers[ClientKey.apiKeyHeader].map(trimmed), !key.isEmpty { return key }
         return nil
+    }
+
+    /// The key of `Bearer KEY` (scheme in any case, spaces or tabs around), read on the UTF-8
+    /// bytes: this runs for every request.
+    static func bearer(_ field: String) -> String? {
+        let utf8 = field.utf8
+        var i = utf8.startIndex
+        while i < utf8.endIndex, utf8[i] == 0x20 || utf8[i] == 0x09 { i = utf8.index(after: i) }
+        for letter in "bearer".utf8 {
+            guard i < utf8.endIndex, utf8[i] | 0x20 == letter else { return nil }
+            i = utf8.index(after: i)
+        }
+        guard i < utf8.endIndex, utf8[i] == 0x20 || utf8[i] == 0x09 else { return nil }
+        let key = trimmed(String(field[i...]))
+        return key.isEmpty ? nil : key
+    }
+
+    /// Without leading and trailing spaces and tabs.
+    static func trimmed(_ text: String) -> String {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return String(text[first...last])
     }
 
     static let apiKeyHeader = HTTPField.Name("x-api-key")!

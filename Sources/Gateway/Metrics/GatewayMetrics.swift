@@ -44,9 +44,10 @@ public final class GatewayMetrics: Sendable {
     private func update<T>(_ key: ClientKey, _ change: (inout Entry) -> T) -> T {
         table.withLock { t in
             var id = key.id
-            if t[id] == nil {
+            // `index(forKey:)`, not `t[id] == nil`: that would copy the entry (eight references).
+            if t.index(forKey: id) == nil {
                 if t.count >= trackedKeys && !key.known { id = Self.other }
-                if t[id] == nil {
+                if t.index(forKey: id) == nil {
                     let stats = id == Self.other ? KeyStats(group: Self.other, tenant: Self.other, known: false)
                         : KeyStats(group: key.known ? key.tenant : "unlisted", tenant: key.tenant, known: key.known)
                     t[id] = makeEntry(id, stats: stats)

@@ -11,29 +11,41 @@ import Synchronization
 /// `POST /v1/chat/completions`, `/v1/completions`, `/v1/embeddings`, `/v1/responses` (tokens
 /// counted), anything else under `/v1/` (request limit only), `GET /healthz`, `GET /metrics`.
 public final class GatewayResponder: HTTPResponder, Sendable {
-    public typealias Context = BasicRequestContext
+    public typealias Context = GatewayRequestContext
 
     let config: GatewayConfig
     public let limits: GatewayLimits
     public let metrics: GatewayMetrics
     let directory: KeyDirectory
+    /// For `https://` upstreams (TLS).
     let client: HTTPClient
-    /// Upstream base URL without a trailing slash (set once the mock upstream, if any, is bound).
-    private let upstreamBase: Mutex<String>
+    /// For `http://` upstreams: the lean keep-alive client on the server's event loops.
+    let pool: UpstreamPool
+    /// Upstream base URL without a trailing slash (set once the mock upstream, if any, is
+    /// bound), and its parsed form when ``pool`` serves it.
+    private let upstreamBase: Mutex<(url: String, target: UpstreamTarget?)>
     var upstream: String {
-        get { upstreamBase.withLock { $0 } }
-        set { upstreamBase.withLock { $0 = newValue.hasSuffix("/") ? String(newValue.dropLast()) : newValue } }
+        get { upstreamBase.withLock { $0.url } }
+        set { upstreamBase.withLock { $0 = Self.base(newValue) } }
     }
+    /// The `http://` upstream the pool serves, nil for one AsyncHTTPClient serves.
+    var upstreamTarget: UpstreamTarget? { upstreamBase.withLock { $0.target } }
     let logger: Logger
 
-    init(config: GatewayConfig, upstream: String, client: HTTPClient, logger: Logger) throws {
+    init(config: GatewayConfig, upstream: String, client: HTTPClient, pool: UpstreamPool, logger: Logger) throws {
         self.config = config
         metrics = GatewayMetrics(trackedKeys: config.trackedKeys)
         limits = try GatewayLimits(config, logger: logger, registry: metrics.registry)
         directory = KeyDirectory(config.keys, refuseUnknown: config.refuseUnknownKeys)
         self.client = client
-        upstreamBase = Mutex(upstream.hasSuffix("/") ? String(upstream.dropLast()) : upstream)
+        self.pool = pool
+        upstreamBase = Mutex(Self.base(upstream))
         self.logger = logger
+    }
+
+    private static func base(_ url: String) -> (url: String, target: UpstreamTarget?) {
+        let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
+        return (trimmed, UpstreamTarget(url: trimmed))
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -47,10 +59,10 @@ public final class GatewayResponder: HTTPResponder, Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         guard path.hasPrefix("/v1/") else { return OpenAIError.notFound(path).response() }
-        return try await proxy(request, path: path)
+        return try await proxy(request, path: path, channel: context.channel)
     }
 
-    private func proxy(_ request: Request, path: String) async throws -> Response {
+    private func proxy(_ request: Request, path: String, channel: any Channel) async throws -> Response {
         guard let secret = ClientKey.secret(in: request.headers) else { return OpenAIError.missingKey.response() }
         guard let client = directory.client(for: secret) else { return OpenAIError.unknownKey.response() }
         let route = request.method == .post ? CountedRoute(rawValue: path) : nil
@@ -68,24 +80,21 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         if let route {
             let type = request.headers[.contentType]?.lowercased() ?? ""
             guard type.hasPrefix("application/json") else { return OpenAIError.wrongContentType(request.headers[.contentType]).response() }
-            let object: Any
-            do {
-                object = try JSONSerialization.jsonObject(with: Data(body.readableBytesView))
-            } catch {
-                return OpenAIError.badJSON("not valid JSON").response()
+            let scanned: Result<RequestScan, RequestScan.Failure> = body.withUnsafeReadableBytes { bytes in
+                do throws(RequestScan.Failure) { return .success(try RequestScan(bytes)) } catch { return .failure(error) }
             }
-            guard var json = object as? [String: Any] else { return OpenAIError.badJSON("expected a JSON object").response() }
-            estimate = TokenEstimate(body: json, route: route, defaultMaxTokens: config.defaultMaxTokens)
-            stream = (json["stream"] as? Bool) == true
-            if stream && (route == .chatCompletions || route == .completions) {
-                var options = json["stream_options"] as? [String: Any] ?? [:]
-                if (options["include_usage"] as? Bool) != true {
-                    // Ask for usage so a stream's tokens are enforced too; hide it again below.
-                    options["include_usage"] = true
-                    json["stream_options"] = options
-                    dropUsageChunk = true
-                    if let data = try? JSONSerialization.data(withJSONObject: json) { body = ByteBuffer(bytes: data) }
-                }
+            let scan: RequestScan
+            switch scanned {
+            case .failure(.invalid): return OpenAIError.badJSON("not valid JSON").response()
+            case .failure(.notAnObject): return OpenAIError.badJSON("expected a JSON object").response()
+            case .success(let s): scan = s
+            }
+            estimate = scan.estimate(route: route, defaultMaxTokens: config.defaultMaxTokens)
+            stream = scan.stream
+            if stream && (route == .chatCompletions || route == .completions) && scan.includeUsage?.isTrue != true {
+                // Ask for usage so a stream's tokens are enforced too; hide it again below.
+                dropUsageChunk = true
+                body = ByteBuffer(bytes: body.withUnsafeReadableBytes { scan.askingForUsage($0) })
             }
         }
 
@@ -93,9 +102,12 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         metrics.arrived(client)
         let admission: GatewayAdmission
         do {
-            admission = try await limits.admit(client, estimate: estimate, maxWait: config.maxWait)
+            admission = try await admit(client, estimate: estimate, channel: channel)
         } catch {
             metrics.decided(client, admittedAfter: nil, limited: false, estimated: 0)
+            if error is CancellationError {
+                logger.info("client gone while waiting: reservation given back", metadata: ["key": "\(client.id)"])
+            }
             throw error
         }
         let ticket: GatewayTicket
@@ -112,47 +124,25 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         }
 
         // Upstream.
-        var outgoing = HTTPClientRequest(url: upstream + request.uri.description)
-        outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
-        for field in request.headers where !GatewayResponder.hopByHop.contains(field.name.canonicalName)
-            && field.name.canonicalName != "accept-encoding" {   // plain bodies, so usage can be read
-            outgoing.headers.add(name: field.name.rawName, value: field.value)
-        }
-        if body.readableBytes > 0 || request.method == .post || request.method == .put || request.method == .patch {
-            outgoing.body = .bytes(body)
-        }
-        let answer: HTTPClientResponse
+        let answer: UpstreamAnswer
         do {
-            answer = try await self.client.execute(outgoing, timeout: .nanoseconds(Int64(config.upstreamTimeout.inSeconds * 1e9)))
+            answer = try await send(request, body: body, on: channel.eventLoop)
         } catch {
-            return upstreamFailure(error, ticket: ticket, client: client)
+            return upstreamFailure(error, ticket: ticket, client: client).response()
         }
-        metrics.upstreamAnswered(client, status: Int(answer.status.code))
-
-        var headers = HTTPFields()
-        for h in answer.headers where !GatewayResponder.hopByHop.contains(h.name.lowercased())
-            && !h.name.lowercased().hasPrefix("x-ratelimit-") {
-            if let name = HTTPField.Name(h.name) { headers.append(HTTPField(name: name, value: h.value)) }
-        }
+        var headers = answered(answer, client: client)
         let status = HTTPResponse.Status(code: Int(answer.status.code))
-        if answer.status == .tooManyRequests {
-            logger.info("upstream 429 passed through", metadata: ["key": "\(client.id)"])
-        }
         let limits = self.limits
         let metrics = self.metrics
         let isStream = (answer.headers.first(name: "content-type") ?? "").lowercased().hasPrefix("text/event-stream")
         let success = (200..<300).contains(Int(answer.status.code))
-        if !success {
-            // The upstream generated nothing: its answer costs no tokens.
-            limits.reconcile(ticket, usage: TokenUsage(input: 0, output: 0))
-        }
         if isStream && success {
             let upstreamBody = answer.body
             let dropUsageChunk = dropUsageChunk
             let responseBody = ResponseBody { writer in
                 var filter = SSEUsageFilter(dropUsageChunk: dropUsageChunk)
                 do {
-                    for try await chunk in upstreamBody {
+                    try await upstreamBody.forEachChunk { chunk in
                         if let out = filter.feed(chunk) { try await writer.write(out) }
                     }
                     if let rest = filter.finish() { try await writer.write(rest) }
@@ -178,16 +168,90 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         do {
             collected = try await answer.body.collect(upTo: GatewayResponder.maxUpstreamBody)
         } catch {
-            return upstreamFailure(error, ticket: nil, client: client)
+            return upstreamFailure(error, ticket: nil, client: client).response()
         }
-        if success, route != nil, let usage = TokenUsage(responseBody: collected.readableBytesView) {
+        settle(ticket, status: answer.status, body: collected, counted: route != nil, client: client, headers: &headers)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: collected))
+    }
+
+    /// Counts an upstream answer and returns the headers relayed to the client (hop-by-hop
+    /// fields and the upstream's own rate-limit fields left out). A failed answer generated
+    /// nothing: its reservation's tokens come back at once.
+    func answered(_ answer: UpstreamAnswer, client: ClientKey) -> HTTPFields {
+        metrics.upstreamAnswered(client, status: Int(answer.status.code))
+        var headers = HTTPFields()
+        for h in answer.headers {
+            let lower = h.name.lowercased()
+            guard !GatewayResponder.hopByHop.contains(lower), !RateLimitHeaders.isRateLimitField(lowercased: lower) else { continue }
+            if let name = HTTPField.Name(h.name) { headers.append(HTTPField(name: name, value: h.value)) }
+        }
+        if answer.status == .tooManyRequests {
+            logger.info("upstream 429 passed through", metadata: ["key": "\(client.id)"])
+        }
+        return headers
+    }
+
+    /// Settles a whole (non-streamed) answer: reconciles the ticket with the body's usage
+    /// (counted routes) or with nothing (a failed answer), then adds the rate-limit fields,
+    /// after reconciling so `remaining` already reflects the real usage.
+    func settle(_ ticket: GatewayTicket, status: HTTPResponseStatus, body: ByteBuffer, counted: Bool, client: ClientKey,
+                headers: inout HTTPFields) {
+        if !(200..<300).contains(Int(status.code)) {
+            limits.reconcile(ticket, usage: TokenUsage(input: 0, output: 0))
+        } else if counted, let usage = TokenUsage(responseBody: body.readableBytesView) {
             limits.reconcile(ticket, usage: usage)
             metrics.reconciled(client, tokens: usage.total)
         }
-        // After reconciling, so `remaining` already reflects the real usage.
         RateLimitHeaders.add(limits.status(bucket: ticket.bucket), to: &headers)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: collected))
     }
+
+    /// Admission, abandoned (its reservation given back, the waiters behind it moving up) when
+    /// the client hangs up while waiting. Without `--max-wait` nothing waits, so nothing is watched.
+    private func admit(_ client: ClientKey, estimate: TokenEstimate?, channel: any Channel) async throws -> GatewayAdmission {
+        let maxWait = config.maxWait
+        guard maxWait > .zero, let watch = try? await channel.pipeline.handler(type: HangUpWatch.self).get() else {
+            return try await limits.admit(client, estimate: estimate, maxWait: maxWait)
+        }
+        let limits = self.limits
+        let admission = Task { try await limits.admit(client, estimate: estimate, maxWait: maxWait) }
+        let registration = watch.onGone { admission.cancel() }
+        defer { watch.forget(registration) }
+        return try await withTaskCancellationHandler {
+            try await admission.value
+        } onCancel: {
+            admission.cancel()
+        }
+    }
+
+    /// Sends the request upstream: the lean pool for `http://`, AsyncHTTPClient for `https://`.
+    /// Hop-by-hop fields stay here; `accept-encoding` too (plain bodies, so usage can be read)
+    /// and `expect` (the whole body is sent at once).
+    private func send(_ request: Request, body: ByteBuffer, on eventLoop: any EventLoop) async throws -> UpstreamAnswer {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(request.headers.count + 2)
+        for field in request.headers {
+            let name = field.name.canonicalName
+            if GatewayResponder.notForwarded.contains(name) { continue }
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        let method = request.method
+        let hasBody = body.readableBytes > 0 || method == .post || method == .put || method == .patch
+        let (base, target) = upstreamBase.withLock { $0 }
+        if let target {
+            let outgoing = UpstreamRequest(method: HTTPMethod(rawValue: method.rawValue), uri: request.uri.description,
+                                           headers: headers, body: hasBody ? body : nil)
+            return try await pool.send(outgoing, target: target, on: eventLoop)
+        }
+        var outgoing = HTTPClientRequest(url: base + request.uri.description)
+        outgoing.method = HTTPMethod(rawValue: method.rawValue)
+        outgoing.headers = headers
+        if hasBody { outgoing.body = .bytes(body) }
+        let answer = try await client.execute(outgoing, timeout: .nanoseconds(Int64(config.upstreamTimeout.inSeconds * 1e9)))
+        return UpstreamAnswer(status: answer.status, headers: answer.headers, body: .client(answer.body))
+    }
+
+    /// Request fields not sent upstream.
+    static let notForwarded: Set<String> = hopByHop.union(["accept-encoding", "expect"])
 
     /// Largest non-streamed upstream answer relayed.
     static let maxUpstreamBody = 64 << 20
@@ -198,10 +262,17 @@ public final class GatewayResponder: HTTPResponder, Sendable {
                                         "proxy-authorization"]
 
     /// 502 or 504 in OpenAI's shape. `ticket` is given back when nothing reached the upstream.
-    private func upstreamFailure(_ error: any Error, ticket: GatewayTicket?, client: ClientKey) -> Response {
+    func upstreamFailure(_ error: any Error, ticket: GatewayTicket?, client: ClientKey) -> OpenAIError {
         let timedOut: Bool
         var nothingSent = false
         switch error {
+        case let e as UpstreamFailure:
+            switch e {
+            case .unreachable: timedOut = false; nothingSent = true
+            case .connectTimedOut: timedOut = true; nothingSent = true
+            case .timedOut: timedOut = true
+            case .closed, .tooLarge, .malformed: timedOut = false
+            }
         case let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout:
             timedOut = true
         case let e as HTTPClientError where e == .connectTimeout:
@@ -217,9 +288,8 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         if nothingSent, let ticket { limits.giveBack(ticket) }
         metrics.upstreamAnswered(nil, status: timedOut ? 504 : 502)
         logger.warning("upstream failed", metadata: ["key": "\(client.id)", "error": "\(error)"])
-        let e = timedOut ? OpenAIError.upstreamTimeout(seconds: config.upstreamTimeout.inSeconds)
-                         : OpenAIError.upstreamUnreachable(String(describing: error))
-        return e.response()
+        return timedOut ? OpenAIError.upstreamTimeout(seconds: config.upstreamTimeout.inSeconds)
+                        : OpenAIError.upstreamUnreachable(String(describing: error))
     }
 
     /// The 429 for a refusal, with its headers, logged as one line.

@@ -130,10 +130,9 @@ public struct TokenUsage: Sendable, Equatable {
         return nil
     }
 
-    /// Parses a `{...}` usage slice.
+    /// Reads a `{...}` usage slice (a byte scan, no JSON tree).
     private static func usageObject<S: Collection>(_ slice: S) -> TokenUsage? where S.Element == UInt8 {
-        if let u = try? JSONSerialization.jsonObject(with: Data(slice)) as? [String: Any] { return TokenUsage(usage: u) }
-        return nil
+        Array(slice).withUnsafeBytes { RequestScan.usage(in: $0) }
     }
 
     /// The `usage` of a whole JSON response (or of the `response` object inside a responses-API

@@ -1,0 +1,255 @@
+import NIOCore
+import NIOHTTP1
+
+/// One exchange in flight on an upstream connection: created by ``UpstreamPool/send(_:target:on:)``,
+/// then touched only on its event loop (hence `@unchecked Sendable`).
+final class UpstreamExchange: @unchecked Sendable {
+    let request: UpstreamRequest
+    let target: UpstreamTarget
+    let promise: EventLoopPromise<UpstreamAnswer>
+    /// The caller gave up (its task was cancelled): drop the exchange wherever it is.
+    var cancelled = false
+    /// The connection carrying it, once it has one.
+    var connection: UpstreamConnection?
+    /// Gather even an event stream whole (the caller cannot take a stream).
+    var gatherEvents = false
+
+    init(request: UpstreamRequest, target: UpstreamTarget, promise: EventLoopPromise<UpstreamAnswer>) {
+        self.request = request
+        self.target = target
+        self.promise = promise
+    }
+}
+
+/// The handler at the end of an upstream connection's pipeline (after NIO's HTTP/1.1 client
+/// codec): one exchange at a time, then back to its ``LoopPool`` when the answer ended and both
+/// sides allow keep-alive. Lives on its channel's event loop; every method runs there.
+///
+/// A non-streamed answer is gathered here and handed over whole, in one hop to the waiting
+/// task; an event stream is handed over at its head and then yielded chunk by chunk.
+final class UpstreamConnection: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private enum State {
+        case idle
+        case waitingHead(UpstreamExchange)
+        case gathering(UpstreamExchange, HTTPResponseHead, ByteBuffer?)
+        case streaming(UpstreamBodyStream.Producer.Source)
+        case closed
+    }
+
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    private let pool: LoopPool
+    let target: UpstreamTarget
+    private let readTimeout: TimeAmount
+    private let maxBody: Int
+    /// The pending timeout check (one per exchange, re-armed while reads keep coming).
+    private var timer: Scheduled<Void>?
+    private var lastRead = NIODeadline.now()
+    private var keepAlive = true
+    /// Stream back-pressure: the consumer wants more; a read held while it does not.
+    private var demand = true
+    private var heldRead = false
+    /// When it went back to the pool (for the idle limit).
+    var idleSince = NIODeadline.now()
+
+    init(pool: LoopPool, target: UpstreamTarget, readTimeout: TimeAmount, maxBody: Int) {
+        self.pool = pool
+        self.target = target
+        self.readTimeout = readTimeout
+        self.maxBody = maxBody
+    }
+
+    var isUsable: Bool {
+        guard case .idle = state, let context else { return false }
+        return context.channel.isActive
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    // MARK: Sending
+
+    /// Sends `exchange`'s request; the answer fulfils its promise.
+    func start(_ exchange: UpstreamExchange) {
+        guard case .idle = state, let context else {
+            exchange.promise.fail(UpstreamFailure.closed)
+            return
+        }
+        exchange.connection = self
+        state = .waitingHead(exchange)
+        let r = exchange.request
+        var head = HTTPRequestHead(version: .http1_1, method: r.method, uri: exchange.target.pathPrefix + r.uri, headers: r.headers)
+        head.headers.replaceOrAdd(name: "host", value: exchange.target.hostField)
+        if let body = r.body {
+            head.headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body = r.body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        lastRead = .now()
+        keepAlive = true
+        demand = true
+        arm(readTimeout)
+    }
+
+    /// The exchange's caller gave up: end it and the connection (the answer cannot be skipped).
+    func cancel(_ exchange: UpstreamExchange) {
+        switch state {
+        case .waitingHead(let x) where x === exchange, .gathering(let x, _, _) where x === exchange:
+            fail(CancellationError())
+            context?.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    // MARK: Receiving
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastRead = .now()
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            guard case .waitingHead(let x) = state else { return protocolError() }
+            // 1xx informational answers precede the real one.
+            if head.status.code < 200 && head.status != .switchingProtocols { return }
+            keepAlive = head.isKeepAlive
+            if !x.gatherEvents && (head.headers.first(name: "content-type") ?? "").lowercased().hasPrefix("text/event-stream") {
+                let (source, stream) = UpstreamBodyStream.make(for: self, on: context.eventLoop)
+                state = .streaming(source)
+                x.promise.succeed(UpstreamAnswer(status: head.status, headers: head.headers, body: .stream(stream)))
+            } else {
+                state = .gathering(x, head, nil)
+            }
+        case .body(let chunk):
+            switch state {
+            case .gathering(let x, let head, var body):
+                state = .idle   // not a copy of the buffer below: drop the enum's reference first
+                if body == nil {
+                    body = chunk
+                } else {
+                    guard body!.readableBytes + chunk.readableBytes <= maxBody else {
+                        state = .gathering(x, head, nil)
+                        fail(UpstreamFailure.tooLarge)
+                        context.close(promise: nil)
+                        return
+                    }
+                    body!.writeImmutableBuffer(chunk)
+                }
+                state = .gathering(x, head, body)
+            case .streaming(let source):
+                if source.yield(chunk) == .stopProducing { demand = false }
+            default:
+                protocolError()
+            }
+        case .end:
+            switch state {
+            case .gathering(let x, let head, let body):
+                finishExchange()
+                x.promise.succeed(UpstreamAnswer(status: head.status, headers: head.headers,
+                                                 body: .complete(body ?? ByteBuffer())))
+            case .streaming(let source):
+                finishExchange()
+                source.finish()
+            default:
+                protocolError()
+            }
+        }
+    }
+
+    /// The answer ended: back to the pool, or closed when either side ends keep-alive.
+    private func finishExchange() {
+        timer?.cancel()
+        timer = nil
+        state = .idle
+        if keepAlive {
+            pool.release(self)
+        } else {
+            state = .closed
+            context?.close(promise: nil)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if demand { context.read() } else { heldRead = true }
+    }
+
+    func consumerWantsMore() {
+        demand = true
+        if heldRead, let context {
+            heldRead = false
+            context.read()
+        }
+    }
+
+    /// The stream's consumer stopped before the end (the client went away).
+    func consumerGone() {
+        guard case .streaming = state else { return }
+        state = .closed
+        timer?.cancel()
+        context?.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(UpstreamFailure.closed)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(error is HTTPParserError ? UpstreamFailure.malformed : error)
+        context.close(promise: nil)
+    }
+
+    private func protocolError() {
+        fail(UpstreamFailure.malformed)
+        context?.close(promise: nil)
+    }
+
+    /// Ends whatever is in flight with `error`; the connection is done.
+    private func fail(_ error: any Error) {
+        timer?.cancel()
+        timer = nil
+        let was = state
+        state = .closed
+        switch was {
+        case .idle: pool.remove(self)
+        case .waitingHead(let x), .gathering(let x, _, _): x.promise.fail(error)
+        case .streaming(let source): source.finish(error)
+        case .closed: break
+        }
+    }
+
+    /// Closes the connection, failing whatever is in flight.
+    func closeChannel() {
+        fail(UpstreamFailure.closed)
+        context?.close(promise: nil)
+    }
+
+    // MARK: Timeout
+
+    /// Checks for silence after `delay`: before the head, or between reads of the body.
+    private func arm(_ delay: TimeAmount) {
+        guard let context else { return }
+        let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: delay) { loop.value.checkSilence() }
+    }
+
+    private func checkSilence() {
+        timer = nil
+        let head: Bool
+        switch state {
+        case .waitingHead: head = true
+        case .gathering, .streaming: head = false
+        case .idle, .closed: return
+        }
+        let quietFor = NIODeadline.now() - lastRead
+        if !head && quietFor < readTimeout {
+            arm(readTimeout - quietFor)
+            return
+        }
+        fail(UpstreamFailure.timedOut(head: head))
+        context?.close(promise: nil)
+    }
+}

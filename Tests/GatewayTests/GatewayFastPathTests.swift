@@ -1,0 +1,101 @@
+import Foundation
+@testable import Gateway
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The event-loop fast path and the Hummingbird path on one connection.
+@Suite("Gateway fast path")
+struct GatewayFastPathTests {
+    @Test("pipelined requests mixing both paths are answered in order, each by its own path's rules")
+    func pipelinedInOrder() async throws {
+        try await GatewayHarness.with(testConfig(capacity: 100, refill: 100)) { h in
+            let chat = GatewayHarness.chat(maxTokens: 10)
+            func post(_ body: String) -> String {
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-test-key\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            }
+            let get = "GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-test-key\r\n\r\n"
+            let health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            // fast, Hummingbird (bad JSON: 400), fast, Hummingbird (no key: 401), Hummingbird, fast
+            let requests = [post(chat), post("{not json"), get, post(chat).replacingOccurrences(of: "Authorization: Bearer sk-test-key\r\n", with: ""),
+                            health, post(chat)]
+            let answers = try await Task.detached { try RawHTTP.exchange(port: h.port, sending: requests.joined(), answers: requests.count) }.value
+            #expect(answers.map(\.status) == [200, 400, 200, 401, 200, 200])
+            #expect(answers[0].headers["x-ratelimit-limit-requests"] == "100")
+            #expect(answers[0].body.contains("chat.completion"))
+            #expect(answers[1].body.contains("not valid JSON"))
+            #expect(answers[4].body == "ok\n")
+            let stats = try #require(h.server.responder.metrics.stats()[ClientKey.fingerprint("sk-test-key")])
+            #expect(stats.admitted == 3)
+            #expect(stats.waiting == 0)
+        }
+    }
+}
+
+/// A blocking HTTP/1.1 client over one socket: sends raw bytes, reads `answers` answers with a
+/// content-length (or none) in order. Runs off the test's executor (detached task).
+enum RawHTTP {
+    struct Answer {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+    }
+
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    static func exchange(port: Int, sending text: String, answers count: Int) throws -> [Answer] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Failure(description: "connect") }
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw Failure(description: "send") }
+            sent += n
+        }
+        var buffer: [UInt8] = []
+        var answers: [Answer] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        func fill() throws {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw Failure(description: "connection ended after \(answers.count) answers") }
+            buffer.append(contentsOf: chunk[..<n])
+        }
+        let separator = Array("\r\n\r\n".utf8)
+        while answers.count < count {
+            var end: Int?
+            while end == nil {
+                if buffer.count >= 4 {
+                    end = (0...(buffer.count - 4)).first { buffer[$0..<($0 + 4)].elementsEqual(separator) }
+                }
+                if end == nil { try fill() }
+            }
+            let head = String(decoding: buffer[..<end!], as: UTF8.self).components(separatedBy: "\r\n")
+            buffer.removeFirst(end! + 4)
+            let status = Int(head[0].split(separator: " ")[1]) ?? 0
+            var headers: [String: String] = [:]
+            for line in head.dropFirst() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            let length = Int(headers["content-length"] ?? "0") ?? 0
+            while buffer.count < length { try fill() }
+            answers.append(Answer(status: status, headers: headers, body: String(decoding: buffer[..<length], as: UTF8.self)))
+            buffer.removeFirst(length)
+        }
+        return answers
+    }
+}
