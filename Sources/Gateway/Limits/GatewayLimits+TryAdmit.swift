@@ -9,6 +9,7 @@ extension GatewayLimits {
     /// Only for local buckets: with a shared store (another replica's view) this must return
     /// nil, so every request takes the store's path.
     func tryAdmit(_ client: ClientKey, estimate: TokenEstimate?) -> GatewayTicket? {
+        guard store == nil else { return nil }
         let (bucket, parent) = bucket(for: client)
         let (spec, parentSpec) = settings.withLock { s in (s.spec(bucket: bucket), parent.map { s.parentSpec(tenant: $0) }) }
         let parentDimensions = parentSpec.map(Self.dimensions) ?? []
