@@ -342,6 +342,14 @@ struct GatewayStoreTests {
         redis.stop()
     }
 
+    @Test("with a store the event-loop fast path declines every request: admission is the store's")
+    func fastPathDeclines() throws {
+        let limits = try GatewayLimits(try Self.config(.shared, capacity: 100, refill: 100, prefix: uniquePrefix()))
+        #expect(limits.tryAdmit(ClientKey(id: "k", tenant: "k", known: false), estimate: nil) == nil)
+        let local = try GatewayLimits(testConfig(capacity: 100, refill: 100))
+        #expect(local.tryAdmit(ClientKey(id: "k", tenant: "k", known: false), estimate: nil) != nil)
+    }
+
     @Test("config: [store] in TOML, defaults, and bad values named by field")
     func storeConfig() throws {
         let c = try GatewayConfig.parse(toml: """
