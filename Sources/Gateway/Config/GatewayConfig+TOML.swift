@@ -75,6 +75,7 @@ extension GatewayConfig {
             }
             try tenants.finish()
         }
+        if let t = try r.table("tuning") { c.tuning = try tuning(t) }
         try r.finish()
         return c
     }

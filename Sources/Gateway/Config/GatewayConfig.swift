@@ -1,3 +1,4 @@
+import Fleet
 import Foundation
 import TokenBucket
 
@@ -49,6 +50,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var shutdownTimeout: Duration = .seconds(30)
     /// Keys tracked by name in metrics and the dashboard; more are summed under `(other)`.
     public var trackedKeys = 1000
+    /// The tuning rule on the upstream's 429s (`[tuning]`); nil: off.
+    public var tuning: TuningSpec?
 
     public init() {}
 

@@ -28,8 +28,9 @@ public final class GatewayResponder: HTTPResponder, Sendable {
 
     init(config: GatewayConfig, upstream: String, client: HTTPClient, logger: Logger) throws {
         self.config = config
-        limits = try GatewayLimits(config)
-        metrics = GatewayMetrics(trackedKeys: config.trackedKeys)
+        let limits = try GatewayLimits(config)
+        self.limits = limits
+        metrics = GatewayMetrics(trackedKeys: config.trackedKeys, tuner: config.tuning.map { RefillTuner($0, limits: limits) })
         directory = KeyDirectory(config.keys, refuseUnknown: config.refuseUnknownKeys)
         self.client = client
         upstreamBase = Mutex(upstream.hasSuffix("/") ? String(upstream.dropLast()) : upstream)
@@ -90,22 +91,22 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         }
 
         // Admission.
-        metrics.arrived(client)
+        let visit = metrics.arrived(client)
         let admission: GatewayAdmission
         do {
             admission = try await limits.admit(client, estimate: estimate, maxWait: config.maxWait)
         } catch {
-            metrics.decided(client, admittedAfter: nil, limited: false, estimated: 0)
+            metrics.decided(visit, admittedAfter: nil, limited: false, estimated: 0)
             throw error
         }
         let ticket: GatewayTicket
         switch admission {
         case .limited(let refusal):
-            metrics.decided(client, admittedAfter: nil, limited: true, estimated: 0)
+            metrics.decided(visit, admittedAfter: nil, limited: true, estimated: 0)
             return limitedResponse(refusal, client: client, estimate: estimate)
         case .admitted(let t):
             ticket = t
-            metrics.decided(client, admittedAfter: t.waited, limited: false, estimated: estimate?.total ?? 0)
+            metrics.decided(visit, admittedAfter: t.waited, limited: false, estimated: estimate?.total ?? 0)
         }
 
         // Upstream.
@@ -124,7 +125,7 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         } catch {
             return upstreamFailure(error, ticket: ticket, client: client)
         }
-        metrics.upstreamAnswered(client, status: Int(answer.status.code))
+        metrics.upstreamAnswered(visit, status: Int(answer.status.code), headers: answer.headers)
 
         var headers = HTTPFields()
         for h in answer.headers where !GatewayResponder.hopByHop.contains(h.name.lowercased())
@@ -158,13 +159,13 @@ public final class GatewayResponder: HTTPResponder, Sendable {
                     // estimate stays taken.
                     if let usage = filter.usage {
                         limits.reconcile(ticket, usage: usage)
-                        metrics.reconciled(client, tokens: usage.total)
+                        metrics.reconciled(visit, tokens: usage.total)
                     }
                     throw error
                 }
                 if let usage = filter.usage {
                     limits.reconcile(ticket, usage: usage)
-                    metrics.reconciled(client, tokens: usage.total)
+                    metrics.reconciled(visit, tokens: usage.total)
                 }
                 try await writer.finish(nil)
             }
@@ -179,7 +180,7 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         }
         if success, route != nil, let usage = TokenUsage(responseBody: collected.readableBytesView) {
             limits.reconcile(ticket, usage: usage)
-            metrics.reconciled(client, tokens: usage.total)
+            metrics.reconciled(visit, tokens: usage.total)
         }
         // After reconciling, so `remaining` already reflects the real usage.
         RateLimitHeaders.add(limits.status(bucket: ticket.bucket), to: &headers)
