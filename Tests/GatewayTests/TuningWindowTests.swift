@@ -126,6 +126,18 @@ struct TuningWindowTests {
         #expect(abs((limits.spec(bucket: "k").refill ?? 0) - 4.2) < 1e-9)
     }
 
+    @Test("a cut the library cannot hold (a refill below its least) is not made: factor and limits stay")
+    func unheldMove() throws {
+        let limits = try GatewayLimits(testConfig(capacity: 10, refill: 1e-6))
+        let clock = ManualClock()
+        let tuner = RefillTuner(Self.spec, limits: limits, clock: clock)
+        tuner.answered(status: 429, retryAfter: nil)
+        clock.advance(by: .seconds(1))
+        tuner.tick()
+        #expect(tuner.factor == 1 && tuner.moves == 0 && tuner.lastMove == nil)
+        #expect(limits.spec(bucket: "k").refill == 1e-6)
+    }
+
     @Test("[tuning] in the config: the simulator's fields, defaults and ranges")
     func config() throws {
         let c = try GatewayConfig.parse(toml: """

@@ -30,7 +30,7 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         self.config = config
         let limits = try GatewayLimits(config)
         self.limits = limits
-        metrics = GatewayMetrics(trackedKeys: config.trackedKeys, tuner: config.tuning.map { RefillTuner($0, limits: limits) })
+        metrics = GatewayMetrics(trackedKeys: config.trackedKeys, tuner: config.tuning.map { RefillTuner($0, limits: limits, logger: logger) })
         directory = KeyDirectory(config.keys, refuseUnknown: config.refuseUnknownKeys)
         self.client = client
         upstreamBase = Mutex(upstream.hasSuffix("/") ? String(upstream.dropLast()) : upstream)

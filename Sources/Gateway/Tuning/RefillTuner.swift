@@ -1,4 +1,5 @@
 import Fleet
+import Logging
 import NIOHTTP1
 import Synchronization
 import TokenBucket
@@ -20,6 +21,8 @@ public final class RefillTuner: Sendable {
     let limits: GatewayLimits
     /// Time since the tuner was made, on its clock.
     private let elapsed: @Sendable () -> Duration
+    /// Each move is logged here (one line, as `--headless` logs each 429).
+    let logger: Logger?
 
     private struct State: Sendable {
         var window: TuningWindow
@@ -39,17 +42,18 @@ public final class RefillTuner: Sendable {
     }
 
     /// A tuner of `limits`, its windows on `clock` (a test passes a `ManualClock`).
-    public init<C: Clock>(_ spec: TuningSpec, limits: GatewayLimits, clock: C) where C.Duration == Duration {
+    public init<C: Clock>(_ spec: TuningSpec, limits: GatewayLimits, clock: C, logger: Logger? = nil) where C.Duration == Duration {
         self.spec = spec
         self.limits = limits
+        self.logger = logger
         let start = clock.now
         elapsed = { start.duration(to: clock.now) }
         state = Mutex(State(window: TuningWindow(spec: spec)))
     }
 
     /// A tuner of `limits` on the real clock.
-    public convenience init(_ spec: TuningSpec, limits: GatewayLimits) {
-        self.init(spec, limits: limits, clock: ContinuousClock())
+    public convenience init(_ spec: TuningSpec, limits: GatewayLimits, logger: Logger? = nil) {
+        self.init(spec, limits: limits, clock: ContinuousClock(), logger: logger)
     }
 
     /// Nanoseconds since the tuner started.
@@ -89,13 +93,18 @@ public final class RefillTuner: Sendable {
     /// interleave).
     private func step(_ change: (inout TuningWindow) -> TuningMove?) {
         let t = now
-        state.withLock { s in
+        let note = state.withLock { s -> TuningNote? in
             let before = s.window.factor
-            guard let move = change(&s.window) else { return }
+            guard let move = change(&s.window) else { return nil }
             // A refill the library cannot hold (far below 1e-9/s after many cuts): stay put.
-            do { try limits.scaleRequestRefill(by: move.factor / before) } catch { return }
+            do { try limits.scaleRequestRefill(by: move.factor / before) } catch {
+                s.window.undo(to: before)
+                return nil
+            }
             s.last = TuningNote(at: t, before: before, move: move)
+            return s.last
         }
+        if let note { logger?.info("\(note.summary)") }
     }
 
     /// The upstream's `Retry-After` of an answer: `retry-after-ms` (OpenAI's), else

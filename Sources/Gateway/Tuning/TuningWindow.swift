@@ -65,4 +65,10 @@ struct TuningWindow: Sendable, Equatable {
         }
         return move
     }
+
+    /// Takes back the last move (its refill could not be applied): the factor is `before` again.
+    mutating func undo(to before: Double) {
+        factor = before
+        moves -= 1
+    }
 }
