@@ -1,4 +1,5 @@
 import Fleet
+import Foundation
 import Testing
 import TokenBucket
 @testable import Gateway
@@ -136,6 +137,17 @@ struct TuningWindowTests {
         tuner.tick()
         #expect(tuner.factor == 1 && tuner.moves == 0 && tuner.lastMove == nil)
         #expect(limits.spec(bucket: "k").refill == 1e-6)
+    }
+
+    @Test("the [tuning] example in docs/serve.md parses to the defaults it states")
+    func docsExample() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/serve.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let start = try #require(text.range(of: "```toml\n[tuning]\n"))
+        let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
+        let c = try GatewayConfig.parse(toml: "[tuning]\n" + String(text[start.upperBound..<end.lowerBound]))
+        #expect(c.tuning == TuningSpec())
     }
 
     @Test("[tuning] in the config: the simulator's fields, defaults and ranges")
