@@ -127,6 +127,34 @@ struct TuningWindowTests {
         #expect(abs((limits.spec(bucket: "k").refill ?? 0) - 4.2) < 1e-9)
     }
 
+    @Test("the metrics feed the rule the upstream's answers with their Retry-After, not the gateway's own 502s")
+    func fedByMetrics() throws {
+        let limits = try GatewayLimits(testConfig(capacity: 10, refill: 5))
+        let clock = ManualClock()
+        let metrics = GatewayMetrics(trackedKeys: 10, tuner: RefillTuner(Self.spec, limits: limits, clock: clock))
+        let tuner = try #require(metrics.tuner)
+        let key = ClientKey(id: "k", tenant: "k", known: false)
+        let v = metrics.arrived(key)
+        metrics.decided(v, admittedAfter: .zero, limited: false, estimated: 0)
+        metrics.upstreamAnswered(v, status: 429, headers: ["retry-after-ms": "1500"])
+        clock.advance(by: .seconds(1))
+        tuner.tick()
+        #expect(tuner.factor == 0.8)
+        // Next window: only failures to reach the upstream. Not "a window without 429s".
+        metrics.upstreamAnswered(nil, status: 502)
+        clock.advance(by: .seconds(1))
+        tuner.tick()
+        #expect(tuner.factor == 0.8)
+        // A 200 after the Retry-After (1.5 s) has passed: raised at its window's end.
+        let w = metrics.arrived(key)
+        metrics.decided(w, admittedAfter: .zero, limited: false, estimated: 0)
+        metrics.upstreamAnswered(w, status: 200)
+        clock.advance(by: .seconds(1))
+        tuner.tick()
+        #expect(abs(tuner.factor - 0.84) < 1e-12)
+        #expect(metrics.stats()["k"]?.upstreamStatus == [429: 1, 200: 1])
+    }
+
     @Test("a cut the library cannot hold (a refill below its least) is not made: factor and limits stay")
     func unheldMove() throws {
         let limits = try GatewayLimits(testConfig(capacity: 10, refill: 1e-6))

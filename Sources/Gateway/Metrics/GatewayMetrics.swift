@@ -157,8 +157,9 @@ public final class GatewayMetrics: Sendable {
         if let f = visit.followed { f.traffic.used(f.ticket, tokens: Double(tokens)) }
     }
 
-    /// The upstream answered `status` (nil visit: a failure no key is told apart for, 502/504).
-    /// `headers` carry a 429's `Retry-After` to the tuning rule.
+    /// The upstream answered `status` (nil visit: the gateway's own 502/504 when the upstream
+    /// failed, counted by status only and not shown to the tuning rule). `headers` carry a 429's
+    /// `Retry-After` to the tuning rule.
     func upstreamAnswered(_ visit: GatewayVisit?, status: Int, headers: HTTPHeaders = [:]) {
         let counter = upstreamStatus.withLock { s in
             if let c = s[status] { s[status]!.count += 1; return c.counter }
@@ -168,8 +169,9 @@ public final class GatewayMetrics: Sendable {
             return c
         }
         counter.increment()
-        tuner?.answered(status: status, retryAfter: status == 429 ? RefillTuner.retryAfter(headers) : nil)
         guard let visit else { return }
+        // Only the upstream's own answers: a failure to reach it is not a window "without 429s".
+        tuner?.answered(status: status, retryAfter: status == 429 ? RefillTuner.retryAfter(headers) : nil)
         let keyCounter = update(visit) { e -> Counter in
             if status == 429 {
                 e.stats.upstream429 += 1
