@@ -24,7 +24,7 @@ enum ServeDashboard {
         let chosen = loaded.theme
         let outcome: Result<Int32?, any Error> = await withCheckedContinuation { continuation in
             let thread = Thread {
-                continuation.resume(returning: Result { try runDashboard(GatewayFleetDriver(server: server, port: port), theme: chosen) })
+                continuation.resume(returning: Result { try runDashboard(server: server, port: port, theme: chosen) })
             }
             thread.name = "bucketscope-ui"
             thread.stackSize = 8 << 20
@@ -35,7 +35,7 @@ enum ServeDashboard {
         _ = try outcome.get()   // a signal ended it: the gateway has drained, exit 0
     }
 
-    private static func runDashboard(_ driver: GatewayFleetDriver, theme: Theme) throws -> Int32? {
+    private static func runDashboard(server: GatewayServer, port: Int, theme: Theme) throws -> Int32? {
         var themes: [String: Theme] = [:]
         for t in ThemeCatalog.builtIn { themes[t.name] = t }
         var names = ThemeCatalog.names
@@ -47,7 +47,10 @@ enum ServeDashboard {
                                    presetNames: DashboardFleet.presetNames)
         let terminal = try CursesTerminal.start(environment: ProcessInfo.processInfo.environment)
         defer { terminal.restore() }
-        let runner = try DashboardRunner(state: state, themes: themes, framesPerSecond: 10, backend: terminal) { driver }
+        // A restart makes a new driver (a fresh ledger: counts start again) over the same gateway.
+        let runner = try DashboardRunner(state: state, themes: themes, framesPerSecond: 10, backend: terminal) {
+            GatewayFleetDriver<ContinuousClock>(server: server, port: port)
+        }
         return runner.run()
     }
 }

@@ -94,6 +94,9 @@ struct GatewayStoreTests {
         try await Self.replicas(c) { a, b in
             let key = Self.key()
             let id = ClientKey.fingerprint(key)
+            // b's dashboard is up before the traffic (it follows requests from its start).
+            let driver = GatewayFleetDriver(server: b.server)
+            defer { driver.shutdown() }
             let first = try await b.request(.GET, "/v1/models", key: key)
             #expect(first.status == 200)
             for _ in 0..<3 {
@@ -102,7 +105,7 @@ struct GatewayStoreTests {
             }
             // What b's dashboard reads once a second (done here at once instead of waiting).
             await b.server.responder.limits.store!.refreshLevels()
-            let row = GatewayFleetDriver(server: b.server).snapshot().keys.first { $0.key == id }
+            let row = driver.snapshot().keys.first { $0.key == id }
             #expect(row.map { Int($0.tokens.rounded(.down)) } == 2, "\(String(describing: row?.tokens))")
         }
     }

@@ -226,31 +226,24 @@ extension FleetCore {
 
     // MARK: Tuning rule
 
-    /// At the end of each window: if the provider's 429 rate in it exceeded the threshold, cut
-    /// every client bucket's refill by `cut` (factor × 0.8 by default); after a window with
-    /// requests and no 429, raise it by `raise`, never above the configured refill.
+    /// At the end of each window, the tuning rule (``TuningSpec/move(factor:requests:limited:)``)
+    /// on the window's upstream answers: a 429 rate above the threshold cuts every client
+    /// bucket's refill by `cut`; a window with requests and no 429 raises it by `raise`, never
+    /// above the configured refill.
     mutating func onTune() {
         guard let t = scenario.tuning else { return }
         events.push(now + t.window, .tune, 0, 0)
         let reqs = windowRequests, r429 = window429
         windowRequests = 0; window429 = 0
-        guard reqs > 0 else { return }
-        let rate = Double(r429) / Double(reqs)
+        guard let move = t.move(factor: tuningFactor, requests: reqs, limited: r429) else { return }
         let before = tuningFactor
-        if rate > t.threshold {
-            tuningFactor *= (1 - t.cut)
-        } else if r429 == 0, let up = t.raise, tuningFactor < 1 {
-            tuningFactor = Swift.min(1, tuningFactor * (1 + up))
-        } else {
-            return
-        }
+        tuningFactor = move.factor
         tuningMoves += 1
         for k in table.keys.indices {
             try? reconfigureKey(k, capacity: table.keys[k].bucket.configuration.capacity,
                                 refill: table.keys[k].baseRefill * tuningFactor)
         }
-        let why = rate > t.threshold ? "429 rate \(fmt(rate * 100))% > \(fmt(t.threshold * 100))%" : "no 429s"
-        note("tuning: \(why): refill factor \(fmt(before)) → \(fmt(tuningFactor))", key: nil)
+        note("tuning: \(move.reason): refill factor \(fmt(before)) → \(fmt(tuningFactor))", key: nil)
     }
 
     mutating func note(_ summary: String, key: String?) {

@@ -6,13 +6,14 @@ import TokenBucket
 /// the same metrics, ``FleetSnapshot`` and ``FleetReport`` as the simulator and live mode, so
 /// the dashboard shows it unchanged. ``TrafficLedger`` is the implementation to use.
 ///
-/// One request's calls, in order (each at most once, `waiting` and `upstreamAnswered` optional):
+/// One request's calls, in order (each at most once; `waiting`, `upstreamAnswered` and `used` optional):
 /// ```swift
 /// let t = traffic.arrived(key: apiKey, group: tenant, cost: tokens)   // reached the limiter
 /// traffic.waiting(t)                                // it must wait (not admitted at once)
 /// traffic.admitted(t)                               // the limiter admitted it…
 /// // …or traffic.refused(t, afterWaiting: false)    // refused at once (or timed out waiting)
 /// traffic.upstreamAnswered(t, status: 200, tokens: 812)   // the provider's answer (429s too)
+/// traffic.used(t, tokens: 812)                      // or its usage, read after the answer began
 /// traffic.completed(t, failed: false)               // the answer reached the client
 /// ```
 /// Every call takes the time from the implementation's clock, so a gateway passes no times; a
@@ -31,6 +32,9 @@ public protocol FleetTraffic: AnyObject, Sendable {
     func refused(_ ticket: TrafficTicket, afterWaiting: Bool)
     /// The provider answered with HTTP `status` (429 counts as such); `tokens` used, if known.
     func upstreamAnswered(_ ticket: TrafficTicket, status: Int, tokens: Double)
+    /// The tokens it used, known only after the answer began (a stream's usage comes at its
+    /// end): counted in the provider's tokens of the last minute.
+    func used(_ ticket: TrafficTicket, tokens: Double)
     /// The request is over after its admission: answered (`failed: false`) or not.
     func completed(_ ticket: TrafficTicket, failed: Bool)
     /// A key's bucket as the gateway configured it (for the capacity, refill and tokens columns).

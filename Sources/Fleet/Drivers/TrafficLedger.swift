@@ -129,6 +129,14 @@ public final class TrafficLedger<C: Clock>: FleetTraffic, FleetDriver, Sendable 
         }
     }
 
+    public func used(_ ticket: TrafficTicket, tokens: Double) {
+        let t = now
+        state.withLock { s in
+            guard s.open[ticket.id] != nil else { return }
+            s.metrics.upstreamUsed(tokens: tokens, at: t)
+        }
+    }
+
     public func completed(_ ticket: TrafficTicket, failed: Bool) {
         state.withLock { s in
             guard s.open.removeValue(forKey: ticket.id) != nil else { return }

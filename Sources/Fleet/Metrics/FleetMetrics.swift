@@ -191,6 +191,10 @@ public struct FleetMetrics: Sendable {
 
     public mutating func upstreamInFlight(_ delta: Int) { upstream.inFlight &+= delta }
 
+    /// Tokens a request used, learnt after its answer began (a gateway reads a stream's usage
+    /// at its end): counted in the provider's last minute at `now`.
+    public mutating func upstreamUsed(tokens: Double, at now: Nanoseconds) { upstream.tokensWindow.add(tokens, at: now) }
+
     // MARK: Time series
 
     /// Whether ``catchUp(key:to:tokens:)`` has samples to write at `now`.

@@ -77,6 +77,7 @@ extension GatewayConfig {
             try tenants.finish()
         }
         if let t = try r.table("store") { (c.store, c.storePrefix) = try t.store(); try t.finish() }
+        if let t = try r.table("tuning") { c.tuning = try tuning(t) }
         try r.finish()
         return c
     }

@@ -1,3 +1,4 @@
+import Fleet
 import Foundation
 import SharedStore
 import TokenBucket
@@ -55,6 +56,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var store: SharedStoreSettings?
     /// Prepended to every store key, so several fleets of gateways can share one Redis.
     public var storePrefix = "bucketscope:"
+    /// The tuning rule on the upstream's 429s (`[tuning]`); nil: off.
+    public var tuning: TuningSpec?
 
     public init() {}
 

@@ -271,7 +271,7 @@ public final class GatewayLimits: Sendable {
         }
     }
 
-    private static func check(_ s: Settings) throws {
+    static func check(_ s: Settings) throws {
         _ = try s.base.buckets()
         _ = try s.parent.buckets()
         for (_, o) in s.keyOverrides { _ = try o.over(s.base).buckets() }
@@ -279,7 +279,7 @@ public final class GatewayLimits: Sendable {
     }
 
     /// Pushes settings into the keyed buckets: defaults, parents, overrides.
-    private func configureBuckets(_ s: Settings) throws {
+    func configureBuckets(_ s: Settings) throws {
         let base = try s.base.buckets()
         let parent = try s.parent.buckets()
         let placeholder = try BucketConfiguration(capacity: 1, refillPerSecond: 1)

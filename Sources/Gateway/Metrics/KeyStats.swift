@@ -15,25 +15,13 @@ public struct KeyStats: Sendable, Equatable {
     /// Waiting for admission now.
     public var waiting = 0
     public var maxWaiting = 0
-    /// Admission waits of the most recent admitted requests, in milliseconds (a ring).
-    public var recentWaitsMs: [Double] = []
-    var ringNext = 0
     public var tokensEstimated = 0
     /// Tokens the upstream reported in `usage`.
     public var tokensReconciled = 0
+    /// Upstream answers by status code (502/504 failures are not told apart by key).
+    public var upstreamStatus: [Int: Int] = [:]
 
     public init(group: String, tenant: String, known: Bool) {
         self.group = group; self.tenant = tenant; self.known = known
-    }
-
-    static let ringSize = 512
-
-    mutating func recordWait(ms: Double) {
-        if recentWaitsMs.count < KeyStats.ringSize {
-            recentWaitsMs.append(ms)
-        } else {
-            recentWaitsMs[ringNext] = ms
-            ringNext = (ringNext + 1) % KeyStats.ringSize
-        }
     }
 }

@@ -6,9 +6,11 @@ import Synchronization
 import TokenBucket
 
 /// An OpenAI-compatible API that answers without a model, for offline runs and tests:
-/// `POST /v1/chat/completions` (JSON, or SSE with `stream: true` and a final usage chunk when
-/// `stream_options.include_usage` is set), `/v1/completions`, `/v1/embeddings`,
-/// `/v1/responses` and Anthropic's `/v1/messages` (JSON), `GET /v1/models`, `GET /healthz`.
+/// `POST /v1/chat/completions` and `/v1/completions` (JSON, or SSE with `stream: true` and a
+/// final usage chunk when `stream_options.include_usage` is set), `/v1/responses` (JSON, or its
+/// SSE events ending in `response.completed` with usage), Anthropic's `/v1/messages` (JSON, or
+/// its SSE events with usage in `message_start` and `message_delta`), `/v1/embeddings` (JSON,
+/// usage in `prompt_tokens`), `GET /v1/models`, `GET /healthz`.
 ///
 /// Prompt tokens are the gateway's own estimate of the body (``TokenEstimate``); completion
 /// tokens are drawn from the Azure trace fit and capped by the request's max tokens. Tests can
@@ -100,8 +102,9 @@ public final class MockUpstream: HTTPResponder, Sendable {
         let includeUsage = ((body["stream_options"] as? [String: Any])?["include_usage"] as? Bool) == true
         let reply = MockReply(route: route, id: id, model: model, prompt: prompt, completion: completion,
                               created: Int(Date().timeIntervalSince1970))
-        if stream && (route == .chatCompletions || route == .completions) {
-            return sse(reply, includeUsage: includeUsage)
+        // Embeddings have no stream form (the real API ignores `stream`).
+        if stream && route != .embeddings {
+            return sse(reply.streamEvents(includeUsage: includeUsage))
         }
         await generate(tokens: completion)
         return json(.ok, reply.json())
@@ -114,22 +117,25 @@ public final class MockUpstream: HTTPResponder, Sendable {
         if seconds > 0 { try? await Task.sleep(for: .fromSeconds(seconds)) }
     }
 
-    private func sse(_ reply: MockReply, includeUsage: Bool) -> Response {
+    /// A stream of `events`: the first after the time to first token, each later one carrying
+    /// text after the time its tokens take at the mock's speed.
+    private func sse(_ events: [MockEvent]) -> Response {
         let configuration = self.configuration
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         let body = ResponseBody { writer in
             if configuration.timeToFirstToken > .zero { try await Task.sleep(for: configuration.timeToFirstToken) }
-            let chunks = reply.streamChunks()
             let perChunk = configuration.tokensPerSecond > 0
                 ? Double(MockReply.tokensPerChunk) / configuration.tokensPerSecond : 0
-            for (i, chunk) in chunks.enumerated() {
-                if perChunk > 0, i > 0 { try await Task.sleep(nanoseconds: UInt64(perChunk * 1e9)) }
-                try await writer.write(ByteBuffer(string: "data: \(chunk)\n\n"))
+            var textSent = false
+            for event in events {
+                if event.carriesText {
+                    if perChunk > 0, textSent { try await Task.sleep(nanoseconds: UInt64(perChunk * 1e9)) }
+                    textSent = true
+                }
+                try await writer.write(ByteBuffer(string: event.wire))
             }
-            if includeUsage { try await writer.write(ByteBuffer(string: "data: \(reply.usageChunk())\n\n")) }
-            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)

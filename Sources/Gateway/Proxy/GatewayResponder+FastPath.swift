@@ -13,6 +13,8 @@ extension GatewayResponder {
     /// A request the event-loop path carries: admitted, with what it will send upstream.
     struct FastRequest {
         let client: ClientKey
+        /// The request as the metrics (and a following dashboard) see it, until it is answered.
+        let visit: GatewayVisit
         let counted: Bool
         let ticket: GatewayTicket
         let upstream: UpstreamRequest
@@ -48,8 +50,8 @@ extension GatewayResponder {
             estimate = scan.estimate(route: route, defaultMaxTokens: config.defaultMaxTokens)
         }
         guard let ticket = limits.tryAdmit(client, estimate: estimate) else { return nil }
-        metrics.arrived(client)
-        metrics.decided(client, admittedAfter: .zero, limited: false, estimated: estimate?.total ?? 0)
+        let visit = metrics.arrived(client)
+        metrics.decided(visit, admittedAfter: .zero, limited: false, estimated: estimate?.total ?? 0)
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headerFields.count + 2)
         for field in head.headerFields where !GatewayResponder.notForwarded.contains(field.name.canonicalName) {
@@ -58,7 +60,7 @@ extension GatewayResponder {
         let hasBody = body.readableBytes > 0 || head.method == .post || head.method == .put || head.method == .patch
         let upstream = UpstreamRequest(method: HTTPMethod(rawValue: head.method.rawValue), uri: fullPath, headers: headers,
                                        body: hasBody ? body : nil)
-        return FastRequest(client: client, counted: route != nil, ticket: ticket, upstream: upstream, target: target)
+        return FastRequest(client: client, visit: visit, counted: route != nil, ticket: ticket, upstream: upstream, target: target)
     }
 
     /// The client's answer to a fast request, its ticket settled: the upstream's answer with
@@ -66,10 +68,10 @@ extension GatewayResponder {
     func fastAnswer(_ result: Result<UpstreamAnswer, any Error>, for request: FastRequest) -> (HTTPResponse, ByteBuffer) {
         switch result {
         case .success(let answer):
-            var headers = answered(answer, client: request.client)
+            var headers = answered(answer, client: request.client, visit: request.visit)
             let body: ByteBuffer
             if case .complete(let b) = answer.body { body = b } else { body = ByteBuffer() }   // gathered: always complete
-            settle(request.ticket, status: answer.status, body: body, counted: request.counted, client: request.client,
+            settle(request.ticket, status: answer.status, body: body, counted: request.counted, visit: request.visit,
                    headers: &headers)
             headers[.contentLength] = String(body.readableBytes)
             return (HTTPResponse(status: .init(code: Int(answer.status.code)), headerFields: headers), body)

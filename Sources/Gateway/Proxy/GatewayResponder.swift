@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Prometheus
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -34,8 +35,11 @@ public final class GatewayResponder: HTTPResponder, Sendable {
 
     init(config: GatewayConfig, upstream: String, client: HTTPClient, pool: UpstreamPool, logger: Logger) throws {
         self.config = config
-        metrics = GatewayMetrics(trackedKeys: config.trackedKeys)
-        limits = try GatewayLimits(config, logger: logger, registry: metrics.registry)
+        let registry = PrometheusCollectorRegistry()
+        let limits = try GatewayLimits(config, logger: logger, registry: registry)
+        self.limits = limits
+        metrics = GatewayMetrics(trackedKeys: config.trackedKeys,
+                                 tuner: config.tuning.map { RefillTuner($0, limits: limits, logger: logger) }, registry: registry)
         directory = KeyDirectory(config.keys, refuseUnknown: config.refuseUnknownKeys)
         self.client = client
         self.pool = pool
@@ -99,12 +103,12 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         }
 
         // Admission.
-        metrics.arrived(client)
+        let visit = metrics.arrived(client)
         let admission: GatewayAdmission
         do {
             admission = try await admit(client, estimate: estimate, channel: channel)
         } catch {
-            metrics.decided(client, admittedAfter: nil, limited: false, estimated: 0)
+            metrics.decided(visit, admittedAfter: nil, limited: false, estimated: 0)
             if error is CancellationError {
                 logger.info("client gone while waiting: reservation given back", metadata: ["key": "\(client.id)"])
             }
@@ -113,13 +117,13 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         let ticket: GatewayTicket
         switch admission {
         case .limited(let refusal):
-            metrics.decided(client, admittedAfter: nil, limited: true, estimated: 0)
+            metrics.decided(visit, admittedAfter: nil, limited: true, estimated: 0)
             return limitedResponse(refusal, client: client, estimate: estimate)
         case .admitted(let t):
             ticket = t
-            metrics.decided(client, admittedAfter: t.waited, limited: false, estimated: estimate?.total ?? 0)
+            metrics.decided(visit, admittedAfter: t.waited, limited: false, estimated: estimate?.total ?? 0)
         case .unavailable(let outage):
-            metrics.decided(client, admittedAfter: nil, limited: false, estimated: 0)
+            metrics.decided(visit, admittedAfter: nil, limited: false, estimated: 0)
             return outage.response()
         }
 
@@ -130,7 +134,7 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         } catch {
             return upstreamFailure(error, ticket: ticket, client: client).response()
         }
-        var headers = answered(answer, client: client)
+        var headers = answered(answer, client: client, visit: visit)
         let status = HTTPResponse.Status(code: Int(answer.status.code))
         let limits = self.limits
         let metrics = self.metrics
@@ -151,13 +155,13 @@ public final class GatewayResponder: HTTPResponder, Sendable {
                     // estimate stays taken.
                     if let usage = filter.usage {
                         limits.reconcile(ticket, usage: usage)
-                        metrics.reconciled(client, tokens: usage.total)
+                        metrics.reconciled(visit, tokens: usage.total)
                     }
                     throw error
                 }
                 if let usage = filter.usage {
                     limits.reconcile(ticket, usage: usage)
-                    metrics.reconciled(client, tokens: usage.total)
+                    metrics.reconciled(visit, tokens: usage.total)
                 }
                 try await writer.finish(nil)
             }
@@ -170,15 +174,15 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         } catch {
             return upstreamFailure(error, ticket: nil, client: client).response()
         }
-        settle(ticket, status: answer.status, body: collected, counted: route != nil, client: client, headers: &headers)
+        settle(ticket, status: answer.status, body: collected, counted: route != nil, visit: visit, headers: &headers)
         return Response(status: status, headers: headers, body: .init(byteBuffer: collected))
     }
 
     /// Counts an upstream answer and returns the headers relayed to the client (hop-by-hop
     /// fields and the upstream's own rate-limit fields left out). A failed answer generated
     /// nothing: its reservation's tokens come back at once.
-    func answered(_ answer: UpstreamAnswer, client: ClientKey) -> HTTPFields {
-        metrics.upstreamAnswered(client, status: Int(answer.status.code))
+    func answered(_ answer: UpstreamAnswer, client: ClientKey, visit: GatewayVisit) -> HTTPFields {
+        metrics.upstreamAnswered(visit, status: Int(answer.status.code), headers: answer.headers)
         var headers = HTTPFields()
         for h in answer.headers {
             let lower = h.name.lowercased()
@@ -194,13 +198,13 @@ public final class GatewayResponder: HTTPResponder, Sendable {
     /// Settles a whole (non-streamed) answer: reconciles the ticket with the body's usage
     /// (counted routes) or with nothing (a failed answer), then adds the rate-limit fields,
     /// after reconciling so `remaining` already reflects the real usage.
-    func settle(_ ticket: GatewayTicket, status: HTTPResponseStatus, body: ByteBuffer, counted: Bool, client: ClientKey,
+    func settle(_ ticket: GatewayTicket, status: HTTPResponseStatus, body: ByteBuffer, counted: Bool, visit: GatewayVisit,
                 headers: inout HTTPFields) {
         if !(200..<300).contains(Int(status.code)) {
             limits.reconcile(ticket, usage: TokenUsage(input: 0, output: 0))
         } else if counted, let usage = TokenUsage(responseBody: body.readableBytesView) {
             limits.reconcile(ticket, usage: usage)
-            metrics.reconciled(client, tokens: usage.total)
+            metrics.reconciled(visit, tokens: usage.total)
         }
         RateLimitHeaders.add(limits.status(bucket: ticket.bucket), to: &headers)
     }
