@@ -116,11 +116,15 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     /// ```
     /// - Returns: `true` when the tokens were taken.
     /// - Throws: ``BucketError`` for a cost that is not finite and > 0, or above capacity.
-    /// - Complexity: O(1): one clock read and one lock.
+    /// - Complexity: O(1): one clock read and, while nobody waits, one compare-and-swap and
+    ///   no lock (``LockFreeLane``); one lock otherwise.
     @inlinable
     public func tryAcquire(_ cost: Double = 1) throws -> Bool {
         let t = now()
-        return try engine.core.withLock { c in try c.ledger.tryAcquire(cost, at: t) }
+        if let lane = engine.lane, let taken = lane.tryAcquire(units: try TokenUnits.validated(cost), at: t) {
+            return taken
+        }
+        return try engine.withCore { c in try c.ledger.tryAcquire(cost, at: t) }
     }
 
     /// Waits until `cost` tokens are there and every earlier waiter is served, then takes them.
@@ -202,7 +206,7 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     // MARK: Read-outs
 
     /// Capacity and refill now.
-    public var configuration: BucketConfiguration { engine.core.withLock { $0.ledger.configuration } }
+    public var configuration: BucketConfiguration { engine.withCore { $0.ledger.configuration } }
 
     /// Tokens available to take now.
     public var tokens: Double {
@@ -259,4 +263,6 @@ struct SingleQueueCore<Ledger: WaitLedger>: WaitingCore {
     }
 
     @usableFromInline var domains: [Only] { [.only] }
+
+    @usableFromInline var isIdle: Bool { queue.isIdle }
 }

@@ -65,14 +65,14 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
     @inlinable
     public func tryAcquire(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> Bool {
         let t = engine.time.now()
-        return try engine.core.withLock { c in try c.ledger.tryAcquire(cost, for: key, parent: parent, at: t) }
+        return try engine.withCore { c in try c.ledger.tryAcquire(cost, for: key, parent: parent, at: t) }
     }
 
     /// Reserves `cost` on the key (and parent) now, for a caller that schedules its own work
     /// (no task waits; see the type's notes on mixing this with waiters).
     public func reserve(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> KeyedReservation<Key> {
         let t = engine.time.now()
-        return try engine.core.withLock { c in try c.ledger.reserve(cost, for: key, parent: parent, at: t) }
+        return try engine.withCore { c in try c.ledger.reserve(cost, for: key, parent: parent, at: t) }
     }
 
     /// Gives a reservation from ``reserve(_:for:parent:)`` back (see ``KeyedBucketState/cancel(_:at:)``).
@@ -80,7 +80,7 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
     public func cancel(_ reservation: inout KeyedReservation<Key>) -> Double {
         let t = engine.time.now()
         var r = reservation
-        let back = engine.core.withLock { c in c.ledger.cancel(&r, at: t) }
+        let back = engine.withCore { c in c.ledger.cancel(&r, at: t) }
         reservation = r
         return back
     }
@@ -125,7 +125,7 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
 
     // MARK: Configuration
 
-    public var defaultConfiguration: BucketConfiguration { engine.core.withLock { $0.ledger.defaultConfiguration } }
+    public var defaultConfiguration: BucketConfiguration { engine.withCore { $0.ledger.defaultConfiguration } }
 
     /// Changes every key without an override (see ``KeyedBucketState/setDefaultConfiguration(_:at:)``);
     /// waiting tasks are re-planned at the new rates.
@@ -148,7 +148,7 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
         try engine.replan(nil) { s, t in try s.setParentOverride(configuration, for: parent, at: t) }
     }
 
-    public func configuration(for key: Key) -> BucketConfiguration { engine.core.withLock { $0.ledger.configuration(for: key) } }
+    public func configuration(for key: Key) -> BucketConfiguration { engine.withCore { $0.ledger.configuration(for: key) } }
 
     // MARK: Read-outs
 
@@ -170,17 +170,17 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
     }
 
     /// Tasks waiting in ``acquire(_:for:parent:timeout:)``, over every key.
-    public var waiting: Int { engine.core.withLock { c in c.queues.values.reduce(0) { $0 + $1.count } } }
+    public var waiting: Int { engine.withCore { c in c.queues.values.reduce(0) { $0 + $1.count } } }
 
     /// Keys whose state is held.
-    public var count: Int { engine.core.withLock { $0.ledger.count } }
+    public var count: Int { engine.withCore { $0.ledger.count } }
 
     /// Drops full, idle keys now (lossless; a key with waiters is never full). Runs on its own
     /// as keys are added; call it to release memory after a burst of keys sooner.
     @discardableResult
     public func evictIdle() -> Int {
         let t = engine.time.now()
-        return engine.core.withLock { $0.ledger.evictIdle(at: t) }
+        return engine.withCore { $0.ledger.evictIdle(at: t) }
     }
 
     /// A copy of the whole keyed state, for dashboards and tests (every queue's pending
@@ -220,4 +220,6 @@ struct KeyedCore<Key: Hashable & Sendable>: WaitingCore {
     }
 
     @usableFromInline var domains: [KeyedDomain<Key>] { Array(queues.keys) }
+
+    @usableFromInline var isIdle: Bool { queues.isEmpty }
 }

@@ -26,6 +26,19 @@ protocol WaitLedger: Sendable {
     mutating func rollBack(_ hold: inout Hold) -> Bool
     /// The claim's size for queue read-outs, in nano-tokens.
     func units(_ claim: Claim) -> Int64
+
+    /// Whether the ledger can hand its state to a ``LockFreeLane`` (only ``BucketState``).
+    static var hasLane: Bool { get }
+    /// The lane's seed when the lane may open now, or nil.
+    func laneSeed() -> LaneSeed?
+    /// Takes the state back from a lane that was open (its scaled full time).
+    mutating func absorbLane(_ tat: Int128)
+}
+
+extension WaitLedger {
+    @usableFromInline static var hasLane: Bool { false }
+    @usableFromInline func laneSeed() -> LaneSeed? { nil }
+    @usableFromInline mutating func absorbLane(_ tat: Int128) {}
 }
 
 /// One FIFO queue of suspended tasks over a ``WaitLedger``, with its timer: the waiting engine
