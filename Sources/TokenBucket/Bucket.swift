@@ -34,8 +34,9 @@ import Synchronization
 ///   later waiters move up. To make a burst of cancellations (a task group cancelled with
 ///   thousands of waiters) cost one pass instead of one per task, that re-plan happens at the
 ///   next operation on the bucket (`acquire`, ``snapshot()``, ``tokens``, ``reconfigure(_:)``...)
-///   or at the latest 1 ms after the cancellation; until then ``tryAcquire(_:)`` sees the old,
-///   more conservative plan. Cancelling the last waiter is given back on the spot. A task
+///   or once cancellations pause for 1 ms (at the latest 10 ms after the first of a burst
+///   that keeps going); until then waiters keep their old, later plans and
+///   ``tryAcquire(_:)`` sees them. Cancelling the last waiter is given back on the spot. A task
 ///   cancelled after its admission instant has passed is admitted (the tokens were already its
 ///   own). A task cancelled before it calls `acquire` takes nothing and throws
 ///   `CancellationError`.

@@ -24,17 +24,26 @@ import Synchronization
 /// tenant's queue, so all-or-nothing admission stays first come, first served across them).
 /// - **Cancellation** anywhere in a queue throws `CancellationError` and gives the tokens back
 ///   exactly, to the key's bucket and the parent's; the waiters behind it move up (coalesced as
-///   in ``Bucket``: within 1 ms or at the next operation on that queue).
+///   in ``Bucket``: 1 ms after cancellations pause, at most 10 ms into a burst, or at the
+///   next operation on that queue).
 /// - **Deadlines** fail at once, taking nothing, with
 ///   ``BucketError/deadlineExceeded(wouldAdmitAfter:allowed:)``.
 /// - **Changes** (``setDefaultConfiguration(_:)``, overrides, parent configuration,
 ///   ``refund(_:for:parent:)``, ``charge(_:for:parent:)``) re-plan the affected waiters in order,
 ///   as ``Bucket/reconfigure(_:)`` does.
 /// - A key with waiters is never evicted (its bucket is not full while anything is promised).
-/// - Exactness needs each key to be used consistently: always with the same parent, or always
-///   without. A key used both ways, or ``reserve(_:for:parent:)`` reservations interleaved with
-///   waiters, still never admits more than the buckets allow, but a cancelled waiter behind
-///   such a foreign reservation keeps its tokens.
+/// - Exactness of the give-back needs each key used consistently while tasks wait on it:
+///   always with the same parent, or always without. Waiters queue per parent (or per key
+///   without one), and a cancelled waiter's tokens come back by rolling its queue back from
+///   the tail, which is exact only if nothing outside that queue took from the same buckets
+///   after it. A key that waits under parent `A` while it is also used under parent `B` (or
+///   with none), or ``reserve(_:for:parent:)`` reservations interleaved with waiters, puts
+///   a foreign reservation on the key's bucket: the buckets still never admit more than they
+///   allow, but a cancelled waiter behind that reservation keeps its tokens (they return by
+///   refill, not at once). This is not refused: telling it apart would need a per-key record
+///   of the parent it waits under (memory for every waiting key, kept in step with every
+///   admission, cancellation and re-plan); a server keys its buckets by a fixed
+///   user → tenant map, where it cannot happen.
 ///
 /// - Complexity: ``tryAcquire(_:for:parent:)`` is one clock read, one lock and O(1) expected
 ///   hash lookups; waiting costs one queue entry, plus one timer task per bucket with waiters;

@@ -133,6 +133,23 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
     /// ledger, and queues the waiters again in their arrival order, at the new state as of now.
     /// Waiters that no longer fit (cost above a new capacity, admission past their deadline)
     /// fail and give their tokens back.
+    ///
+    /// - Complexity: O(waiters in `domains`) under the lock, for every change, including a
+    ///   `refund`, `charge` or LLM `reconcile` on a queue with waiters. Why not O(1) by
+    ///   shifting only the head's plan and computing later ones lazily: a waiter's plan is
+    ///   not a function of the head's. Each reservation is accounted at its own admission
+    ///   instant (`notBefore`, so a bucket's burst bound holds for the instants requests
+    ///   really act), and records the refill it skipped (`gap`) and the floor before it, for
+    ///   its exact rollback. A refund or charge moves every later instant by an amount that
+    ///   depends on where the clamps (a full bucket, a parent or another LLM dimension
+    ///   admitting later, a deadline) fall along the queue, and it changes which waiters
+    ///   fail their deadlines; a lazy form would have to store the plan relative to a
+    ///   per-queue offset and replay those clamps on demand, in all three ledgers, and an
+    ///   `acquire` after the change still needs the exact tail to queue behind. Doing it
+    ///   eagerly keeps one code path for re-planning (the one cancellation and
+    ///   reconfiguration use) and exact arithmetic, at one rollback and one reservation per
+    ///   waiter. A caller that reconciles every response while thousands of tasks wait pays
+    ///   that per call.
     func replan<R: Sendable>(_ domains: [Core.Domain]?, _ change: (inout Core.Ledger, Nanoseconds) throws -> R) rethrows -> R {
         let t = time.now()
         var effects = Effects<Core.Ledger.Hold>()
@@ -235,7 +252,14 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
                 guard q.timerGeneration == generation, q.timer != nil else { return effects }
                 q.timer = nil
                 q.timerDeadline = nil
-                q.popDue(at: Swift.max(t, ledger.timeFloor), ledger: &ledger, effects: &effects)
+                let now = Swift.max(t, ledger.timeFloor)
+                // Armed for a re-plan that later cancellations pushed back (debounced), with no
+                // waiter due yet: only re-arm.
+                if let f = q.flushDeadline, f > now, (q.headAdmission(ledger) ?? .max) > now {
+                    arm(domain, &q, ledger)
+                    return effects
+                }
+                q.popDue(at: now, ledger: &ledger, effects: &effects)
                 arm(domain, &q, ledger)
                 return effects
             }
