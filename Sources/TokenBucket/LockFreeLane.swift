@@ -41,16 +41,14 @@ import Synchronization
 ///   the instant it was read).
 ///
 /// Only on x86-64 with `cmpxchg16b` (``isAvailable``); elsewhere ``Bucket`` always locks.
+/// The word and the parameters live in C memory (`cfc_lane`, one cache line) owned by the
+/// ``WaitEngine``.
 @usableFromInline
-final class LockFreeLane: @unchecked Sendable {
-    // @unchecked: `cell` is only touched through the atomic C functions; the parameters are atomics.
-    @usableFromInline let cell: UnsafeMutablePointer<cfc_pair>
-    /// The parameters of the current opening; written only while closed (see the type's notes).
-    @usableFromInline let base = Atomic<Int64>(0)
-    @usableFromInline let p = Atomic<Int64>(1)
-    @usableFromInline let q = Atomic<Int64>(1)
-    @usableFromInline let burst = Atomic<Int64>(0)
-    @usableFromInline let capacityUnits = Atomic<Int64>(0)
+struct LockFreeLane: @unchecked Sendable {
+    // @unchecked: the memory behind `lane` is only touched through the atomic C functions.
+    // A plain pointer, not a class: reading it costs no reference counting (a retain and a
+    // release are two more locked instructions, as much as the compare-and-swap itself).
+    @usableFromInline let lane: UnsafeMutablePointer<cfc_lane>
 
     /// Offsets (and hence every sum the lane forms) stay below this; beyond it the locked
     /// path takes over and re-bases.
@@ -59,14 +57,19 @@ final class LockFreeLane: @unchecked Sendable {
     /// Whether this CPU can run the lane.
     static let isAvailable = cfc_pair_cas_usable() != 0
 
-    /// A closed lane (generation 1).
+    /// A closed lane (generation 1); its owner calls ``deallocate()``.
     init() {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<cfc_pair>.stride, alignment: 16)
-        cell = raw.bindMemory(to: cfc_pair.self, capacity: 1)
-        cell.initialize(to: cfc_pair(lo: 0, hi: 1))
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<cfc_lane>.stride, alignment: 64)
+        lane = raw.bindMemory(to: cfc_lane.self, capacity: 1)
+        lane.initialize(to: cfc_lane(word: cfc_pair(lo: 0, hi: 1),
+                                     params: cfc_lane_params(base: 0, p: 1, q: 1, burst: 0, capacity_units: 0)))
     }
 
-    deinit { cell.deallocate() }
+    func deallocate() { lane.deallocate() }
+
+    @usableFromInline var cell: UnsafeMutablePointer<cfc_pair> {
+        UnsafeMutableRawPointer(lane).assumingMemoryBound(to: cfc_pair.self)   // `word` is the first field
+    }
 
     /// Whether the lane holds the state now (for tests and read-outs; may change at once).
     var isOpen: Bool { cfc_pair_load_hi(cell) & 1 == 0 }
@@ -78,19 +81,19 @@ final class LockFreeLane: @unchecked Sendable {
     /// above capacity; a number out of headroom): then take the lock.
     @inlinable
     func tryAcquire(units c: Int64, at t: Nanoseconds) -> Bool? {
+        let cell = self.cell
         var word = cfc_pair_load(cell)
         while true {
             guard word.hi & 1 == 0 else { return nil }
-            let p = self.p.load(ordering: .acquiring), q = self.q.load(ordering: .acquiring)
-            let burst = self.burst.load(ordering: .acquiring), base = self.base.load(ordering: .acquiring)
-            guard c <= capacityUnits.load(ordering: .acquiring) else { return nil }
-            let (dt, o1) = t.subtractingReportingOverflow(base)
-            let (ts, o2) = dt.multipliedReportingOverflow(by: p)
-            let (cq, o3) = c.multipliedReportingOverflow(by: q)
+            let params = cfc_lane_load_params(lane)
+            guard c <= params.capacity_units else { return nil }
+            let (dt, o1) = t.subtractingReportingOverflow(params.base)
+            let (ts, o2) = dt.multipliedReportingOverflow(by: params.p)
+            let (cq, o3) = c.multipliedReportingOverflow(by: params.q)
             let start = Swift.max(Int64(bitPattern: word.lo), ts)
             guard !o1, !o2, !o3, start < LockFreeLane.headroom, cq < LockFreeLane.headroom else { return nil }
             let new = start &+ cq
-            if new &- burst > ts {
+            if new &- params.burst > ts {
                 // Refused: valid if this opening is still current (then `lo` was its state).
                 if cfc_pair_load_hi(cell) == word.hi { return false }
                 word = cfc_pair_load(cell)
@@ -112,8 +115,8 @@ final class LockFreeLane: @unchecked Sendable {
             guard word.hi & 1 == 0 else { return nil }
             var seen = cfc_pair()
             if cfc_pair_cas(cell, word, cfc_pair(lo: word.lo, hi: word.hi &+ 1), &seen) != 0 {
-                let b = base.load(ordering: .relaxed), p = self.p.load(ordering: .relaxed)
-                return Int128(b) * Int128(p) + Int128(Int64(bitPattern: word.lo))
+                let params = cfc_lane_load_params(lane)
+                return Int128(params.base) * Int128(params.p) + Int128(Int64(bitPattern: word.lo))
             }
             word = seen
         }
@@ -122,11 +125,8 @@ final class LockFreeLane: @unchecked Sendable {
     /// Opens the closed lane on `seed`. Only the lock holder opens or closes, so nothing else
     /// changes a closed word.
     @usableFromInline func open(_ seed: LaneSeed) {
-        base.store(seed.base, ordering: .releasing)
-        p.store(seed.p, ordering: .releasing)
-        q.store(seed.q, ordering: .releasing)
-        burst.store(seed.burst, ordering: .releasing)
-        capacityUnits.store(seed.capacityUnits, ordering: .releasing)
+        cfc_lane_store_params(lane, cfc_lane_params(base: seed.base, p: seed.p, q: seed.q, burst: seed.burst,
+                                                    capacity_units: seed.capacityUnits))
         var word = cfc_pair_load(cell)
         while true {
             precondition(word.hi & 1 == 1, "the lane is opened only while closed")

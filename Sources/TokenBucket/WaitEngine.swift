@@ -40,6 +40,8 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
         self.lane = Core.Ledger.hasLane && LockFreeLane.isAvailable ? LockFreeLane() : nil
     }
 
+    deinit { lane?.deallocate() }
+
     /// Runs `body` on the core under the lock, with the state taken back from the lane first
     /// and handed to it again afterwards if nothing waits (see ``LockFreeLane``).
     @inlinable

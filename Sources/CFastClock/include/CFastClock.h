@@ -69,6 +69,43 @@ static inline int cfc_pair_cas(cfc_pair *cell, cfc_pair expected, cfc_pair desir
 #endif
 }
 
+/// The GCRA parameters of one opening of the lane (see TokenBucket's LockFreeLane).
+typedef struct {
+    int64_t base;
+    int64_t p;
+    int64_t q;
+    int64_t burst;
+    int64_t capacity_units;
+} cfc_lane_params;
+
+/// The lane of one Bucket: the word and the parameters it was opened with (its owner puts it
+/// on a cache line of its own). Plain memory, so a Swift caller holds a pointer to it (no
+/// reference counting on the lock-free path).
+typedef struct {
+    cfc_pair word;
+    cfc_lane_params params;
+} cfc_lane;
+
+/// The parameters, each field an acquire load (written only while the lane is closed).
+static inline cfc_lane_params cfc_lane_load_params(cfc_lane *lane) {
+    cfc_lane_params r;
+    r.base = __atomic_load_n(&lane->params.base, __ATOMIC_ACQUIRE);
+    r.p = __atomic_load_n(&lane->params.p, __ATOMIC_ACQUIRE);
+    r.q = __atomic_load_n(&lane->params.q, __ATOMIC_ACQUIRE);
+    r.burst = __atomic_load_n(&lane->params.burst, __ATOMIC_ACQUIRE);
+    r.capacity_units = __atomic_load_n(&lane->params.capacity_units, __ATOMIC_ACQUIRE);
+    return r;
+}
+
+/// Publishes new parameters (release stores); only while the lane is closed.
+static inline void cfc_lane_store_params(cfc_lane *lane, cfc_lane_params v) {
+    __atomic_store_n(&lane->params.base, v.base, __ATOMIC_RELEASE);
+    __atomic_store_n(&lane->params.p, v.p, __ATOMIC_RELEASE);
+    __atomic_store_n(&lane->params.q, v.q, __ATOMIC_RELEASE);
+    __atomic_store_n(&lane->params.burst, v.burst, __ATOMIC_RELEASE);
+    __atomic_store_n(&lane->params.capacity_units, v.capacity_units, __ATOMIC_RELEASE);
+}
+
 /// 1 when cfc_pair_cas can run: an x86-64 CPU with cmpxchg16b (CPUID 1 ECX bit 13). 0 elsewhere.
 int cfc_pair_cas_usable(void);
 
