@@ -47,8 +47,10 @@ import Synchronization
 ///   the same error and gives its tokens back.
 /// - **Reconfiguration** while tasks wait: see ``reconfigure(_:)``.
 ///
-/// - Complexity: ``tryAcquire(_:)`` and an `acquire` that need not wait are O(1) under one
-///   lock; a waiting `acquire` is O(1) plus one suspension; cancelling a waiter is O(log waiters)
+/// - Complexity: ``tryAcquire(_:)`` is O(1): while nobody waits, one clock read and one
+///   compare-and-swap with no lock (a lock-free lane holds the bucket's state then; every
+///   other operation takes it back under the lock first, so it never goes ahead of a
+///   waiter); an `acquire` that need not wait is O(1) under one lock; a waiting `acquire` is O(1) plus one suspension; cancelling a waiter is O(log waiters)
 ///   to find it plus one coalesced O(waiters behind it) re-plan per burst; reconfiguring is
 ///   O(waiters).
 public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
