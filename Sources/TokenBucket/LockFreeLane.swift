@@ -1,5 +1,4 @@
 import CFastClock
-import Synchronization
 
 /// The lock-free path of ``Bucket/tryAcquire(_:)``: while nobody waits, the bucket's whole
 /// state is one scaled number (GCRA's theoretical full time), and a `tryAcquire` is a clock
