@@ -32,3 +32,13 @@ static int kernel_clocksource_is_tsc(void) {
 int cfc_tsc_usable(void) {
     return invariant_tsc() && kernel_clocksource_is_tsc();
 }
+
+int cfc_pair_cas_usable(void) {
+#if defined(__x86_64__)
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    return (ecx >> 13) & 1;
+#else
+    return 0;
+#endif
+}

@@ -34,8 +34,9 @@ import Synchronization
 ///   later waiters move up. To make a burst of cancellations (a task group cancelled with
 ///   thousands of waiters) cost one pass instead of one per task, that re-plan happens at the
 ///   next operation on the bucket (`acquire`, ``snapshot()``, ``tokens``, ``reconfigure(_:)``...)
-///   or at the latest 1 ms after the cancellation; until then ``tryAcquire(_:)`` sees the old,
-///   more conservative plan. Cancelling the last waiter is given back on the spot. A task
+///   or once cancellations pause for 1 ms (at the latest 10 ms after the first of a burst
+///   that keeps going); until then waiters keep their old, later plans and
+///   ``tryAcquire(_:)`` sees them. Cancelling the last waiter is given back on the spot. A task
 ///   cancelled after its admission instant has passed is admitted (the tokens were already its
 ///   own). A task cancelled before it calls `acquire` takes nothing and throws
 ///   `CancellationError`.
@@ -46,8 +47,10 @@ import Synchronization
 ///   the same error and gives its tokens back.
 /// - **Reconfiguration** while tasks wait: see ``reconfigure(_:)``.
 ///
-/// - Complexity: ``tryAcquire(_:)`` and an `acquire` that need not wait are O(1) under one
-///   lock; a waiting `acquire` is O(1) plus one suspension; cancelling a waiter is O(log waiters)
+/// - Complexity: ``tryAcquire(_:)`` is O(1): while nobody waits, one clock read and one
+///   compare-and-swap with no lock (a lock-free lane holds the bucket's state then; every
+///   other operation takes it back under the lock first, so it never goes ahead of a
+///   waiter); an `acquire` that need not wait is O(1) under one lock; a waiting `acquire` is O(1) plus one suspension; cancelling a waiter is O(log waiters)
 ///   to find it plus one coalesced O(waiters behind it) re-plan per burst; reconfiguring is
 ///   O(waiters).
 public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
@@ -116,11 +119,15 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     /// ```
     /// - Returns: `true` when the tokens were taken.
     /// - Throws: ``BucketError`` for a cost that is not finite and > 0, or above capacity.
-    /// - Complexity: O(1): one clock read and one lock.
+    /// - Complexity: O(1): one clock read and, while nobody waits, one compare-and-swap and
+    ///   no lock (``LockFreeLane``); one lock otherwise.
     @inlinable
     public func tryAcquire(_ cost: Double = 1) throws -> Bool {
         let t = now()
-        return try engine.core.withLock { c in try c.ledger.tryAcquire(cost, at: t) }
+        if let lane = engine.lane, let taken = lane.tryAcquire(units: try TokenUnits.validated(cost), at: t) {
+            return taken
+        }
+        return try engine.withCore { c in try c.ledger.tryAcquire(cost, at: t) }
     }
 
     /// Waits until `cost` tokens are there and every earlier waiter is served, then takes them.
@@ -202,7 +209,7 @@ public final class Bucket<C: Clock>: Sendable where C.Duration == Duration {
     // MARK: Read-outs
 
     /// Capacity and refill now.
-    public var configuration: BucketConfiguration { engine.core.withLock { $0.ledger.configuration } }
+    public var configuration: BucketConfiguration { engine.withCore { $0.ledger.configuration } }
 
     /// Tokens available to take now.
     public var tokens: Double {
@@ -259,4 +266,6 @@ struct SingleQueueCore<Ledger: WaitLedger>: WaitingCore {
     }
 
     @usableFromInline var domains: [Only] { [.only] }
+
+    @usableFromInline var isIdle: Bool { queue.isIdle }
 }

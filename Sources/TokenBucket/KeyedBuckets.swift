@@ -24,17 +24,26 @@ import Synchronization
 /// tenant's queue, so all-or-nothing admission stays first come, first served across them).
 /// - **Cancellation** anywhere in a queue throws `CancellationError` and gives the tokens back
 ///   exactly, to the key's bucket and the parent's; the waiters behind it move up (coalesced as
-///   in ``Bucket``: within 1 ms or at the next operation on that queue).
+///   in ``Bucket``: 1 ms after cancellations pause, at most 10 ms into a burst, or at the
+///   next operation on that queue).
 /// - **Deadlines** fail at once, taking nothing, with
 ///   ``BucketError/deadlineExceeded(wouldAdmitAfter:allowed:)``.
 /// - **Changes** (``setDefaultConfiguration(_:)``, overrides, parent configuration,
 ///   ``refund(_:for:parent:)``, ``charge(_:for:parent:)``) re-plan the affected waiters in order,
 ///   as ``Bucket/reconfigure(_:)`` does.
 /// - A key with waiters is never evicted (its bucket is not full while anything is promised).
-/// - Exactness needs each key to be used consistently: always with the same parent, or always
-///   without. A key used both ways, or ``reserve(_:for:parent:)`` reservations interleaved with
-///   waiters, still never admits more than the buckets allow, but a cancelled waiter behind
-///   such a foreign reservation keeps its tokens.
+/// - Exactness of the give-back needs each key used consistently while tasks wait on it:
+///   always with the same parent, or always without. Waiters queue per parent (or per key
+///   without one), and a cancelled waiter's tokens come back by rolling its queue back from
+///   the tail, which is exact only if nothing outside that queue took from the same buckets
+///   after it. A key that waits under parent `A` while it is also used under parent `B` (or
+///   with none), or ``reserve(_:for:parent:)`` reservations interleaved with waiters, puts
+///   a foreign reservation on the key's bucket: the buckets still never admit more than they
+///   allow, but a cancelled waiter behind that reservation keeps its tokens (they return by
+///   refill, not at once). This is not refused: telling it apart would need a per-key record
+///   of the parent it waits under (memory for every waiting key, kept in step with every
+///   admission, cancellation and re-plan); a server keys its buckets by a fixed
+///   user → tenant map, where it cannot happen.
 ///
 /// - Complexity: ``tryAcquire(_:for:parent:)`` is one clock read, one lock and O(1) expected
 ///   hash lookups; waiting costs one queue entry, plus one timer task per bucket with waiters;
@@ -65,14 +74,14 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
     @inlinable
     public func tryAcquire(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> Bool {
         let t = engine.time.now()
-        return try engine.core.withLock { c in try c.ledger.tryAcquire(cost, for: key, parent: parent, at: t) }
+        return try engine.withCore { c in try c.ledger.tryAcquire(cost, for: key, parent: parent, at: t) }
     }
 
     /// Reserves `cost` on the key (and parent) now, for a caller that schedules its own work
     /// (no task waits; see the type's notes on mixing this with waiters).
     public func reserve(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> KeyedReservation<Key> {
         let t = engine.time.now()
-        return try engine.core.withLock { c in try c.ledger.reserve(cost, for: key, parent: parent, at: t) }
+        return try engine.withCore { c in try c.ledger.reserve(cost, for: key, parent: parent, at: t) }
     }
 
     /// Gives a reservation from ``reserve(_:for:parent:)`` back (see ``KeyedBucketState/cancel(_:at:)``).
@@ -80,7 +89,7 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
     public func cancel(_ reservation: inout KeyedReservation<Key>) -> Double {
         let t = engine.time.now()
         var r = reservation
-        let back = engine.core.withLock { c in c.ledger.cancel(&r, at: t) }
+        let back = engine.withCore { c in c.ledger.cancel(&r, at: t) }
         reservation = r
         return back
     }
@@ -125,7 +134,7 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
 
     // MARK: Configuration
 
-    public var defaultConfiguration: BucketConfiguration { engine.core.withLock { $0.ledger.defaultConfiguration } }
+    public var defaultConfiguration: BucketConfiguration { engine.withCore { $0.ledger.defaultConfiguration } }
 
     /// Changes every key without an override (see ``KeyedBucketState/setDefaultConfiguration(_:at:)``);
     /// waiting tasks are re-planned at the new rates.
@@ -148,7 +157,7 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
         try engine.replan(nil) { s, t in try s.setParentOverride(configuration, for: parent, at: t) }
     }
 
-    public func configuration(for key: Key) -> BucketConfiguration { engine.core.withLock { $0.ledger.configuration(for: key) } }
+    public func configuration(for key: Key) -> BucketConfiguration { engine.withCore { $0.ledger.configuration(for: key) } }
 
     // MARK: Read-outs
 
@@ -170,17 +179,17 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
     }
 
     /// Tasks waiting in ``acquire(_:for:parent:timeout:)``, over every key.
-    public var waiting: Int { engine.core.withLock { c in c.queues.values.reduce(0) { $0 + $1.count } } }
+    public var waiting: Int { engine.withCore { c in c.queues.values.reduce(0) { $0 + $1.count } } }
 
     /// Keys whose state is held.
-    public var count: Int { engine.core.withLock { $0.ledger.count } }
+    public var count: Int { engine.withCore { $0.ledger.count } }
 
     /// Drops full, idle keys now (lossless; a key with waiters is never full). Runs on its own
     /// as keys are added; call it to release memory after a burst of keys sooner.
     @discardableResult
     public func evictIdle() -> Int {
         let t = engine.time.now()
-        return engine.core.withLock { $0.ledger.evictIdle(at: t) }
+        return engine.withCore { $0.ledger.evictIdle(at: t) }
     }
 
     /// A copy of the whole keyed state, for dashboards and tests (every queue's pending
@@ -220,4 +229,6 @@ struct KeyedCore<Key: Hashable & Sendable>: WaitingCore {
     }
 
     @usableFromInline var domains: [KeyedDomain<Key>] { Array(queues.keys) }
+
+    @usableFromInline var isIdle: Bool { queues.isEmpty }
 }

@@ -44,7 +44,7 @@ public final class LLMLimiter: Sendable {
     /// Admits `request` now if every dimension has its estimate and nobody waits; never waits.
     public func tryAcquire(_ request: LLMRequest) throws -> LLMReservation? {
         let t = engine.time.now()
-        return try engine.core.withLock { try $0.ledger.tryAcquire(request, at: t) }
+        return try engine.withCore { try $0.ledger.tryAcquire(request, at: t) }
     }
 
     /// Waits until every dimension admits `request`, first come, first served.
@@ -88,7 +88,7 @@ public final class LLMLimiter: Sendable {
     }
 
     /// The limits now.
-    public var limits: LLMLimits { engine.core.withLock { $0.ledger.limits } }
+    public var limits: LLMLimits { engine.withCore { $0.ledger.limits } }
 
     /// Tokens available per limited dimension now.
     public func available() -> [LLMDimension: Double] {

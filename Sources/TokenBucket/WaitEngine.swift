@@ -16,6 +16,8 @@ protocol WaitingCore: Sendable {
     mutating func withQueue<R>(_ domain: Domain, _ body: (inout WaitQueue<Ledger>, inout Ledger) throws -> R) rethrows -> R
     /// The domains that have a queue now.
     var domains: [Domain] { get }
+    /// No task waits and no re-plan is pending in any queue.
+    var isIdle: Bool { get }
 }
 
 /// The one waiting engine of ``Bucket``, ``KeyedBuckets`` and ``LLMLimiter``: suspends tasks in
@@ -24,13 +26,34 @@ protocol WaitingCore: Sendable {
 /// re-planning on every change of the state.
 @usableFromInline
 final class WaitEngine<Core: WaitingCore>: Sendable {
+    /// The state and the queues; touch them only through ``withCore(_:)``.
     @usableFromInline let core: Mutex<Core>
     @usableFromInline let time: TimeSource
+    /// The lock-free `tryAcquire` path of a ``Bucket`` (nil for the other limiters, or where
+    /// the CPU lacks a 16-byte compare-and-swap). Open only while ``WaitingCore/isIdle``.
+    @usableFromInline let lane: LockFreeLane?
     private let timerGenerations = Atomic<UInt64>(0)
 
     init(_ core: Core, time: TimeSource) {
         self.core = Mutex(core)
         self.time = time
+        self.lane = Core.Ledger.hasLane && LockFreeLane.isAvailable ? LockFreeLane() : nil
+    }
+
+    deinit { lane?.deallocate() }
+
+    /// Runs `body` on the core under the lock, with the state taken back from the lane first
+    /// and handed to it again afterwards if nothing waits (see ``LockFreeLane``).
+    @inlinable
+    func withCore<R: Sendable>(_ body: (inout Core) throws -> R) rethrows -> R {
+        guard let lane else { return try core.withLock { c in try body(&c) } }
+        return try core.withLock { c in
+            if let tat = lane.close() { c.ledger.absorbLane(tat) }
+            defer {
+                if c.isIdle, let seed = c.ledger.laneSeed() { lane.open(seed) }
+            }
+            return try body(&c)
+        }
     }
 
     // MARK: Waiting
@@ -45,7 +68,7 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
         try Task.checkCancellation()
         let requested = time.now()
         // Fast path: nobody waiting and the tokens are there; no suspension.
-        let (immediate, due, units, deadline) = core.withLock { c in
+        let (immediate, due, units, deadline) = withCore { c in
             c.withQueue(domain) { q, ledger in
                 var effects = Effects<Core.Ledger.Hold>()
                 // The deadline was computed from a clock reading taken before the lock; when
@@ -73,7 +96,7 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
         let hold = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Core.Ledger.Hold, any Error>) in
                 let t = time.now()
-                let effects = core.withLock { c in
+                let effects = withCore { c in
                     c.lastID += 1
                     let id = c.lastID
                     ticket.id.store(id, ordering: .relaxed)
@@ -93,7 +116,7 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
             }
         } onCancel: {
             let t = time.now()
-            let effects = core.withLock { c in
+            let effects = withCore { c in
                 c.withQueue(domain) { q, ledger in
                     var effects = Effects<Core.Ledger.Hold>()
                     q.cancel(id: ticket.id.load(ordering: .relaxed), at: t, ledger: &ledger, effects: &effects)
@@ -112,11 +135,28 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
     /// ledger, and queues the waiters again in their arrival order, at the new state as of now.
     /// Waiters that no longer fit (cost above a new capacity, admission past their deadline)
     /// fail and give their tokens back.
+    ///
+    /// - Complexity: O(waiters in `domains`) under the lock, for every change, including a
+    ///   `refund`, `charge` or LLM `reconcile` on a queue with waiters. Why not O(1) by
+    ///   shifting only the head's plan and computing later ones lazily: a waiter's plan is
+    ///   not a function of the head's. Each reservation is accounted at its own admission
+    ///   instant (`notBefore`, so a bucket's burst bound holds for the instants requests
+    ///   really act), and records the refill it skipped (`gap`) and the floor before it, for
+    ///   its exact rollback. A refund or charge moves every later instant by an amount that
+    ///   depends on where the clamps (a full bucket, a parent or another LLM dimension
+    ///   admitting later, a deadline) fall along the queue, and it changes which waiters
+    ///   fail their deadlines; a lazy form would have to store the plan relative to a
+    ///   per-queue offset and replay those clamps on demand, in all three ledgers, and an
+    ///   `acquire` after the change still needs the exact tail to queue behind. Doing it
+    ///   eagerly keeps one code path for re-planning (the one cancellation and
+    ///   reconfiguration use) and exact arithmetic, at one rollback and one reservation per
+    ///   waiter. A caller that reconciles every response while thousands of tasks wait pays
+    ///   that per call.
     func replan<R: Sendable>(_ domains: [Core.Domain]?, _ change: (inout Core.Ledger, Nanoseconds) throws -> R) rethrows -> R {
         let t = time.now()
         var effects = Effects<Core.Ledger.Hold>()
         defer { effects.resumeAll() }
-        return try core.withLock { c in
+        return try withCore { c in
             var unwound: [(Core.Domain, QueuedWaiter<Core.Ledger>)] = []
             var seen = Set<Core.Domain>()
             for d in domains ?? c.domains where seen.insert(d).inserted {
@@ -152,7 +192,7 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
         let t = time.now()
         var effects = Effects<Core.Ledger.Hold>()
         defer { effects.resumeAll() }
-        return core.withLock { c in
+        return withCore { c in
             c.withQueue(domain) { q, ledger in
                 let now = Swift.max(t, ledger.timeFloor)
                 q.popDue(at: now, ledger: &ledger, effects: &effects)
@@ -167,7 +207,7 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
         let t = time.now()
         var effects = Effects<Core.Ledger.Hold>()
         defer { effects.resumeAll() }
-        return core.withLock { c in
+        return withCore { c in
             for d in c.domains {
                 c.withQueue(d) { q, ledger in
                     q.popDue(at: Swift.max(t, ledger.timeFloor), ledger: &ledger, effects: &effects)
@@ -208,13 +248,20 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
 
     private func fire(_ domain: Core.Domain, _ generation: UInt64) {
         let t = time.now()
-        let effects = core.withLock { c in
+        let effects = withCore { c in
             c.withQueue(domain) { q, ledger in
                 var effects = Effects<Core.Ledger.Hold>()
                 guard q.timerGeneration == generation, q.timer != nil else { return effects }
                 q.timer = nil
                 q.timerDeadline = nil
-                q.popDue(at: Swift.max(t, ledger.timeFloor), ledger: &ledger, effects: &effects)
+                let now = Swift.max(t, ledger.timeFloor)
+                // Armed for a re-plan that later cancellations pushed back (debounced), with no
+                // waiter due yet: only re-arm.
+                if let f = q.flushDeadline, f > now, (q.headAdmission(ledger) ?? .max) > now {
+                    arm(domain, &q, ledger)
+                    return effects
+                }
+                q.popDue(at: now, ledger: &ledger, effects: &effects)
                 arm(domain, &q, ledger)
                 return effects
             }

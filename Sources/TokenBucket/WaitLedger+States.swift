@@ -24,6 +24,8 @@ extension BucketState: WaitLedger {
     @usableFromInline mutating func rollBack(_ hold: inout Reservation) -> Bool { rollBackTail(&hold) }
 
     @usableFromInline func units(_ claim: Int64) -> Int64 { claim }
+
+    @usableFromInline static var hasLane: Bool { true }
 }
 
 /// What a waiter of ``KeyedBuckets`` asks for: `units` from the key's bucket and, when named,

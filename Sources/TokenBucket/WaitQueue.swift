@@ -26,6 +26,19 @@ protocol WaitLedger: Sendable {
     mutating func rollBack(_ hold: inout Hold) -> Bool
     /// The claim's size for queue read-outs, in nano-tokens.
     func units(_ claim: Claim) -> Int64
+
+    /// Whether the ledger can hand its state to a ``LockFreeLane`` (only ``BucketState``).
+    static var hasLane: Bool { get }
+    /// The lane's seed when the lane may open now, or nil.
+    func laneSeed() -> LaneSeed?
+    /// Takes the state back from a lane that was open (its scaled full time).
+    mutating func absorbLane(_ tat: Int128)
+}
+
+extension WaitLedger {
+    @usableFromInline static var hasLane: Bool { false }
+    @usableFromInline func laneSeed() -> LaneSeed? { nil }
+    @usableFromInline mutating func absorbLane(_ tat: Int128) {}
 }
 
 /// One FIFO queue of suspended tasks over a ``WaitLedger``, with its timer: the waiting engine
@@ -39,9 +52,15 @@ protocol WaitLedger: Sendable {
 ///
 /// Cancellation is lazy and coalesced: a cancelled waiter is resumed at once and marked; the
 /// queue behind the earliest mark is re-planned (unwound from the tail, re-reserved in order) by
-/// the next operation on the queue, or by the timer at most ``flushDelay`` later. A burst of
-/// N cancellations therefore costs one O(N) re-plan, not N of them. Cancelling the tail with
-/// nothing marked is an exact O(1) rollback on the spot.
+/// the next operation on the queue, or by the timer once cancellations have paused for
+/// ``flushDelay`` (1 ms), and at the latest ``longestFlushDelay`` (10 ms) after the first of
+/// them. A burst of N cancellations therefore costs one O(waiters) re-plan, not N of them,
+/// however long the burst lasts: a task group cancelling 10,000 waiters over 100 queues
+/// (head first, so each queue's remainder must move up) re-plans each queue about once per
+/// 10 ms instead of once per millisecond, which used to cost more than the cancellations
+/// themselves. Until the re-plan, waiters keep their earlier, later-or-equal admission
+/// instants: a delay never makes a waiter later than it was planned. Cancelling the tail
+/// with nothing marked is an exact O(1) rollback on the spot.
 @usableFromInline
 struct WaitQueue<Ledger: WaitLedger>: Sendable {
     typealias Continuation = UnsafeContinuation<Ledger.Hold, any Error>
@@ -52,9 +71,11 @@ struct WaitQueue<Ledger: WaitLedger>: Sendable {
     var queuedUnits: Int64 = 0
     /// Index of the earliest cancelled waiter not yet unwound, and when the timer re-plans.
     var dirtyFrom: Int? {
-        didSet { if dirtyFrom == nil { marked = 0 } }
+        didSet { if dirtyFrom == nil { marked = 0; dirtySince = nil } }
     }
     var flushDeadline: Nanoseconds?
+    /// When the first cancellation still awaiting the re-plan came (bounds the debounce).
+    var dirtySince: Nanoseconds?
     /// Cancelled waiters still in `waiters`, waiting for the re-plan (always at or after `dirtyFrom`).
     var marked = 0
 
@@ -62,8 +83,10 @@ struct WaitQueue<Ledger: WaitLedger>: Sendable {
     var timerDeadline: Nanoseconds?
     var timerGeneration: UInt64 = 0
 
-    /// How long cancellations may wait to be coalesced before the queue behind them moves up.
+    /// The pause in cancellations after which the queue behind them moves up.
     static var flushDelay: Nanoseconds { 1_000_000 }
+    /// The longest a cancellation waits for its re-plan while more keep coming.
+    static var longestFlushDelay: Nanoseconds { 10_000_000 }
 
     init() {}
 
@@ -145,7 +168,9 @@ struct WaitQueue<Ledger: WaitLedger>: Sendable {
         waiters[i].cancelled = true
         dirtyFrom = Swift.min(dirtyFrom ?? i, i)
         marked += 1
-        if flushDeadline == nil { flushDeadline = t + WaitQueue.flushDelay }
+        let since = dirtySince ?? t
+        dirtySince = since
+        flushDeadline = Swift.min(t + WaitQueue.flushDelay, since + WaitQueue.longestFlushDelay)
     }
 
     /// The queue position of waiter `id` (binary search: ids grow in queue order).

@@ -132,6 +132,40 @@ struct BucketTests {
         #expect(try await next.value.admittedAt == .seconds(1))
     }
 
+    @Test("cancellations in a burst re-plan once they pause for 1 ms, at most 10 ms into the burst")
+    func cancellationBurstIsDebounced() async throws {
+        let clock = ManualClock()
+        let bucket = try Bucket(capacity: 1, refillPerSecond: 1, clock: clock)
+        try await bucket.acquire(1)
+        var tasks: [Task<Admission, any Error>] = []
+        for i in 0..<30 {                                         // admitted at 1 s, 2 s, ... 30 s
+            tasks.append(Task { try await bucket.acquire(1) })
+            await waiters(bucket, i + 1)
+        }
+        await clock.waitForSleepers(1)
+        // 20 head-first cancellations, one every 0.5 ms: the burst never pauses for 1 ms.
+        for k in 0..<20 {
+            tasks[k].cancel()
+            await #expect(throws: CancellationError.self) { try await tasks[k].value }
+            if k < 19 { clock.advance(by: .microseconds(500)) }
+        }
+        // At 9.5 ms: not re-planned yet (the queue still waits behind the 20 cancelled ones);
+        // the timer is asleep until the 10 ms cap.
+        await eventually("timer armed for the 10 ms cap") { clock.nextDeadline?.offset == .milliseconds(10) }
+        clock.advance(to: .init(offset: .milliseconds(10)))
+        // Re-planned: the first waiter left moves up from 21 s to 1 s.
+        await eventually("re-planned at 10 ms") { clock.nextDeadline?.offset == .seconds(1) }
+        // A lone cancellation after the burst: re-planned 1 ms later.
+        tasks[20].cancel()
+        await #expect(throws: CancellationError.self) { try await tasks[20].value }
+        await eventually("timer armed 1 ms after the lone cancellation") { clock.nextDeadline?.offset == .milliseconds(11) }
+        clock.advance(to: .init(offset: .milliseconds(11)))
+        await eventually("re-planned at 11 ms") { clock.nextDeadline?.offset == .seconds(1) }
+        clock.advance(to: .init(offset: .seconds(1)))
+        #expect(try await tasks[21].value.admittedAt == .seconds(1))
+        for t in tasks[22...] { t.cancel() }
+    }
+
     @Test("cancelling 10,000 waiters head first: all throw, every token comes back")
     func massCancellation() async throws {
         let clock = ManualClock()
