@@ -84,7 +84,7 @@ extension FleetCore {
 
     mutating func onRetry(slot: Int32, gen: UInt32) {
         guard requests[Int(slot)].gen == gen else { return }
-        enterLimiter(slot, requeue: false)
+        route(slot)
     }
 
     mutating func onDone(slot: Int32, gen: UInt32) {
