@@ -97,25 +97,27 @@ extension FleetCore {
         let mk = table.keys[Int(k)].metricsKey
         metrics.arrived(key: mk, group: group)
         let stamp = Double(now + replicaState!.clockOffset[Int(requests[s].replica)])
-        var tat = replicaState!.stampedTAT[table.keying] ?? Array(repeating: -.infinity, count: table.keys.count)
+        let keying = table.keying
+        if replicaState!.stampedTAT[keying] == nil {
+            replicaState!.stampedTAT[keying] = Array(repeating: -.infinity, count: table.keys.count)
+        }
         let tokens = Double(requests[s].costUnits) / Double(TokenUnits.perToken)
+        /// The key's TAT after admitting the request at `stamp`, or nil when it would not fit.
         func next(_ key: Int32) -> Double? {
             let config = table.keys[Int(key)].bucket.configuration
             let perToken = 1e9 / config.refill.perSecond   // ns per token
-            let after = Swift.max(tat[Int(key)], stamp) + tokens * perToken
+            let after = Swift.max(replicaState!.stampedTAT[keying]![Int(key)], stamp) + tokens * perToken
             return after - stamp <= config.capacity * perToken ? after : nil
         }
         let child = next(k)
         let parent = p >= 0 ? next(p) : nil
         guard let child, p < 0 || parent != nil else {
-            replicaState!.stampedTAT[table.keying] = tat
             metrics.rejected(key: mk, group: group)
             finish(slot, .refused)
             return
         }
-        tat[Int(k)] = child
-        if let parent { tat[Int(p)] = parent }
-        replicaState!.stampedTAT[table.keying] = tat
+        replicaState!.stampedTAT[keying]![Int(k)] = child
+        if let parent { replicaState!.stampedTAT[keying]![Int(p)] = parent }
         requests[s].reservation = nil
         portPass(slot)   // the replay buckets take the cost; the parent counts it; admitted
     }

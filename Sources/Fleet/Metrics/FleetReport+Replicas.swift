@@ -55,7 +55,7 @@ extension FleetReport {
     func replicaLines() -> [String] {
         guard let r = replicas else { return [] }
         var lines = ["", "replicas: \(r.replicas.count) behind a \(r.balancer) balancer, \(r.buckets) buckets"
-                         + (r.shared ? " (store on the \(r.storeClock)'s clock)" : "")]
+                         + (r.shared ? (r.storeClock == "server" ? " (the store on its own clock)" : " (the store on the replicas' clocks)") : "")]
         lines.append("admitted \(r.admitted) requests, \(fmt(r.admittedTokens)) tokens against a global limit of "
                      + "\(fmt(r.globalLimitTokens)) (capacity + refill × \(fmt(durationSeconds)) s): ×\(format1(r.overAdmission, 2))")
         lines.append("")

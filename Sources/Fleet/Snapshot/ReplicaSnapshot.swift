@@ -62,8 +62,9 @@ public struct ReplicaSnapshot: Sendable, Equatable {
     /// ≤ 1 with split or shared ones (0 when the limit is 0).
     public var overAdmission: Double
     public var fairness: [Fairness]
-    /// Shared store: operations so far, their mean rate over the time so far, the rate it
-    /// serves at most (ops/s), and the last 10 s's rate.
+    /// Shared store: operations sent to it so far (one per admission attempt), their mean rate
+    /// over the time so far (the load offered: above the capacity, they queue), the rate it
+    /// serves at most (ops/s), and the rate over the last 10 s.
     public var storeOps: Int
     public var storeOpsPerSecond: Double
     public var storeCapacityPerSecond: Double
