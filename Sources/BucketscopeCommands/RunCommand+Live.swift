@@ -13,10 +13,6 @@ extension RunRequest {
     /// shell expects of an interrupted command.
     func executeLive(mode: LiveMode) async throws -> String {
         let (scenario, length) = try scenario(live: true)
-        // Replicas are a model of several processes; live mode runs one.
-        if scenario.replicas != nil {
-            throw ValidationError("scenario \"\(scenario.name)\" has [replicas]: replicas are simulated only, run it without --live")
-        }
         switch mode {
         case .tasks:
             let fleet = try TaskFleet(scenario: scenario, seed: options.seed, window: length)
