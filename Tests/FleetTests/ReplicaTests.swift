@@ -147,6 +147,27 @@ import TokenBucket
         #expect(conservationFailures(sim.metrics) == [])
     }
 
+    /// A 200 ms round trip keeps admitted requests on their way back to their replicas while
+    /// the keying switches from one bucket to six and back: each goes on, counted on the key it
+    /// was admitted on.
+    @Test func keyingSwitchesWhileTheStoresAnswersAreOnTheirWay() throws {
+        let sim = try Simulation(scenario: fleet(ReplicaSpec(count: 3, buckets: .shared, storeRoundTrip: 200 * millisecond)), seed: 3)
+        sim.run(until: 1_050 * millisecond)
+        try sim.apply(.setKeying(.perUser))
+        sim.run(until: 2_130 * millisecond)
+        try sim.apply(.setKeying(.shared))
+        sim.run(until: 2_170 * millisecond)
+        try sim.apply(.setKeying(.perUser))
+        sim.run(until: 5 * second)
+        #expect(conservationFailures(sim.metrics) == [])
+        let r = sim.report()
+        // Every admitted request reached the provider (no limits there), but those whose answer
+        // from the store is still on its way (half of 200 ms of admissions at most).
+        #expect(r.upstream.requests <= r.replicas!.admitted && r.replicas!.admitted - r.upstream.requests <= 20,
+                "\(r.upstream.requests) of \(r.replicas!.admitted)")
+        #expect(r.keys.reduce(0) { $0 + $1.admitted } == r.replicas!.admitted)
+    }
+
     @Test func theReportShowsTheReplicasInEveryFormat() throws {
         var s = Scenario.named("replicas")!
         s.replicas?.buckets = .shared

@@ -53,8 +53,9 @@ extension FleetCore {
 
     /// The replica has the store's "admitted": the request goes on.
     mutating func onStoreAnswer(slot: Int32, gen: UInt32) {
-        guard requests[Int(slot)].gen == gen else { return }
-        sendUpstream(slot)
+        let s = Int(slot)
+        guard requests[s].gen == gen else { return }
+        sendUpstream(slot, metricsKey: Int(requests[s].admittedMetricsKey))
     }
 
     /// Counts an admission; true when the request must first wait for the store's answer to
@@ -66,6 +67,7 @@ extension FleetCore {
         replicaState!.admittedUnits &+= requests[s].costUnits
         guard requests[s].answerAt > now else { return false }
         requests[s].phase = .storeTrip
+        requests[s].admittedMetricsKey = Int32(table.keys[Int(requests[s].childKey)].metricsKey)
         events.push(requests[s].answerAt, .storeAnswer, slot, requests[s].gen)
         return true
     }

@@ -74,6 +74,9 @@ struct FleetCore {
         var replica: Int32 = 0
         var routedAt: Int64 = 0
         var answerAt: Int64 = 0
+        /// Admitted by the store, answer on its way: the metrics key it was admitted on (a
+        /// keying switch may replace the table before the answer arrives).
+        var admittedMetricsKey: Int32 = -1
     }
 
     /// One client-side bucket and the requests waiting on it, in admission order.
