@@ -1,3 +1,4 @@
+import Foundation
 import TokenBucket
 
 // The replicas' part of `run`'s report, in each format (present only when the scenario has
@@ -57,7 +58,7 @@ extension FleetReport {
         var lines = ["", "replicas: \(r.replicas.count) behind a \(r.balancer) balancer, \(r.buckets) buckets"
                          + (r.shared ? (r.storeClock == "server" ? " (the store on its own clock)" : " (the store on the replicas' clocks)") : "")]
         lines.append("admitted \(r.admitted) requests, \(fmt(r.admittedTokens)) tokens against a global limit of "
-                     + "\(fmt(r.globalLimitTokens)) (capacity + refill × \(fmt(durationSeconds)) s): ×\(format1(r.overAdmission, 2))")
+                     + "\(fmt(r.globalLimitTokens)) (capacity + refill × \(fmt(durationSeconds)) s): ×\(String(format: "%.2f", r.overAdmission))")
         lines.append("")
         lines += Self.grid([["replica", "routed", "admitted", "refused", "clock ms"]] + r.replicas.map {
             ["r\($0.number)", "\($0.routed)", "\($0.admitted)", "\($0.refused)", fmt($0.clockOffsetMs)]
