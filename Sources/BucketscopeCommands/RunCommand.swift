@@ -5,6 +5,8 @@ import TokenBucket
 
 /// `bucketscope run`: runs a scenario in the simulator (or live) without a terminal and prints
 /// a report.
+extension ReplicaSpec.Buckets: ExpressibleByArgument {}
+
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -20,6 +22,7 @@ struct RunCommand: AsyncParsableCommand {
               bucketscope run --scenario noisy-neighbor --keying shared --format json
               bucketscope run --scenario scenarios/burst.toml --duration 10m --seed 7
               bucketscope run --live --duration 10s     (real tasks on real buckets, 10 s of real time)
+              bucketscope run --scenario replicas --replicas-buckets shared     (3 replicas on one store)
             """)
 
     @OptionGroup var fleet: FleetFlags
@@ -34,6 +37,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run live: real tasks on the library's async buckets for --duration of real time (report \"mode\": \"live\").")
     var live = false
 
+    @Option(help: "Where the scenario's replicas keep their buckets: local-full, local-split or shared (the scenario needs a [replicas] table, as the built-in `replicas` has).")
+    var replicasBuckets: ReplicaSpec.Buckets?
+
     @Option(help: "With --live: `tasks` (each waiting request a task on the library's limiter, the default) or `core` (the fleet core's own queues, paced on the clock).")
     var liveMode: LiveMode?
 
@@ -43,7 +49,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let request = RunRequest(options: fleet.options, duration: duration?.nanoseconds, format: format)
+        var options = fleet.options
+        options.replicaBuckets = replicasBuckets
+        let request = RunRequest(options: options, duration: duration?.nanoseconds, format: format)
         let output = live ? try await request.executeLive(mode: liveMode ?? .tasks) : try request.execute()
         FileHandle.standardOutput.write(Data(output.utf8))
     }

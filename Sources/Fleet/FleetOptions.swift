@@ -13,10 +13,13 @@ public struct FleetOptions: Sendable, Equatable {
     public var seed: UInt64
     /// Run length for headless runs; the dashboard runs until quit.
     public var duration: Nanoseconds
+    /// Overrides where a scenario's replicas keep their buckets (it must have `[replicas]`).
+    public var replicaBuckets: ReplicaSpec.Buckets?
 
     public init(scenario: String = "noisy-neighbor", keying: Keying? = nil, capacity: Double? = nil,
-                refill: Double? = nil, seed: UInt64 = 1, duration: Nanoseconds = 60_000_000_000) {
+                refill: Double? = nil, seed: UInt64 = 1, duration: Nanoseconds = 60_000_000_000,
+                replicaBuckets: ReplicaSpec.Buckets? = nil) {
         self.scenario = scenario; self.keying = keying; self.capacity = capacity
-        self.refill = refill; self.seed = seed; self.duration = duration
+        self.refill = refill; self.seed = seed; self.duration = duration; self.replicaBuckets = replicaBuckets
     }
 }

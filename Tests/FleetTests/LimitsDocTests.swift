@@ -18,5 +18,8 @@ import Testing
                               + "(\(NumberText.grouped(InputLimits.totalConcurrencyLive)) with `--live`)"))
         #expect(page.contains("\(InputLimits.retries)"))
         #expect(page.contains("an estimated \(NumberText.approximate(InputLimits.requestBudget))"))
+        #expect(page.contains("`count` \(InputLimits.replicaCount); `store_rtt` \(InputLimits.storeRoundTrip); `store_ops_per_s` "
+                              + "\(InputLimits.storeOpsPerSecond); `clock_skew` \(InputLimits.clockSkew)"))
+        #expect(page.contains("| local buckets of all replicas | \(NumberText.grouped(InputLimits.replicaKeys)) "))
     }
 }

@@ -84,6 +84,6 @@ struct RunCommandTests {
         let r = try await bucketscope(["scenarios"])
         #expect(r.status == 0)
         let names = r.out.split(separator: "\n").map { $0.split(separator: " ")[0] }
-        #expect(names == ["noisy-neighbor", "burst", "llm-tokens", "upstream-429"])
+        #expect(names == ["noisy-neighbor", "burst", "llm-tokens", "upstream-429", "replicas"])
     }
 }

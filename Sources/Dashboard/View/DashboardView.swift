@@ -97,8 +97,12 @@ public enum DashboardView {
                 grid.put(context.glyphs.vertical, x: layout.divider.x, y: y, style: palette.style(.divLine))
             }
             PaneScroll.render(into: &grid, at: layout.isolation, offset: state.paneScroll[.isolation] ?? 0,
-                              contentHeight: IsolationView.contentHeight(snapshot), fill: Cell(" ", style: palette.base)) { grid, rect in
-                IsolationView.render(snapshot, into: &grid, at: rect, context: context)
+                              contentHeight: IsolationView.contentHeight(snapshot) + ReplicasView.height(snapshot),
+                              fill: Cell(" ", style: palette.base)) { grid, rect in
+                // Replicas (when the scenario has them) above the groups.
+                let (replicas, groups) = rect.splitTop(ReplicasView.height(snapshot))
+                ReplicasView.render(snapshot, into: &grid, at: replicas, context: context)
+                IsolationView.render(snapshot, into: &grid, at: groups, context: context)
             }
         }
         StatusLine.render(state, snapshot, into: &grid, at: layout.status, context: context)
@@ -134,7 +138,7 @@ public enum DashboardView {
         func title(_ text: String, _ pane: Pane, x: Int, width: Int) {
             let focused = state.focus == pane
             // A scrolled pane says by how many rows (↑/↓ scroll it while it has focus).
-            let content = pane == .detail ? DetailView.contentHeight : IsolationView.contentHeight(snapshot)
+            let content = pane == .detail ? DetailView.contentHeight : IsolationView.contentHeight(snapshot) + ReplicasView.height(snapshot)
             let rect = pane == .detail ? layout.detail : layout.isolation
             let scrolled = min(state.paneScroll[pane] ?? 0, max(0, content - rect.height))
             let text = scrolled > 0 ? "\(text) \(g.up)\(scrolled)" : text

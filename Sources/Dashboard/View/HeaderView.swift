@@ -24,6 +24,9 @@ enum HeaderView {
             put(g.running + " running", palette.style(.ok, .bold))
         }
         if !snapshot.noisyEnabled { put("noisy off", palette.style(.inactiveFg)) }
+        if let r = snapshot.replicas {
+            put(ReplicasView.headerItem(r, glyphs: g), r.overAdmission > 1.05 ? palette.style(.error, .bold) : palette.style(.hiFg))
+        }
         if let factor = snapshot.tuningFactor {
             put("tuning " + (g.braille ? "×" : "x") + Format.oneDecimal(factor), palette.style(.hiFg))
         }

@@ -16,6 +16,10 @@ struct Event {
         case sample
         /// The tuning controller's window ends.
         case tune
+        /// The shared store decides on a request (`a` = slot, `b` = generation): replicas.
+        case storeDecision
+        /// A replica has the store's "admitted" and sends the request on (`a` = slot, `b` = generation).
+        case storeAnswer
     }
     var time: Nanoseconds
     var seq: UInt64

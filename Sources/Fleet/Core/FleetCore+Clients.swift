@@ -53,7 +53,7 @@ extension FleetCore {
         requests[s].costUnits = units
         requests[s].prompt = prompt
         requests[s].completion = completion
-        enterLimiter(slot, requeue: false)
+        route(slot)
     }
 
     enum Outcome { case completed, refused, failed }
@@ -69,6 +69,7 @@ extension FleetCore {
         requests[s].queuedParent = false
         freeSlots.append(slot)
         clients[c].live &-= 1
+        if outcome == .refused, replicaState != nil { replicaState!.refused[Int(requests[s].replica)] &+= 1 }
         switch outcome {
         case .completed: completed &+= 1
         case .failed: failed &+= 1
@@ -77,7 +78,8 @@ extension FleetCore {
         if case .closedLoop(_, let think) = clients[c].arrival, clients[c].enabled, !arrivalsPaused {
             // After a refusal wait at least 1 ms, so a refused loop cannot spin at one instant.
             let pause = outcome == .completed ? think : Swift.max(think, Self.oneMillisecond)
-            events.push(now + pause, .arrival, Int32(c), clients[c].epoch)
+            // A refusal by the shared store reaches the client half a round trip later.
+            events.push(Swift.max(now, requests[s].answerAt) + pause, .arrival, Int32(c), clients[c].epoch)
         }
     }
 

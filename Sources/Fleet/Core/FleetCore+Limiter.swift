@@ -16,6 +16,9 @@ extension FleetCore {
     /// Keys per keying strategy that keep time series (parents always do).
     static let chartedKeys = 256
 
+    /// With replicas on local buckets, the table holds one copy of the keying's keys per
+    /// replica (named `r2:user-1`, …; `local-split` at the limit ÷ N), replica-major, so replica
+    /// r's copy of key k is `k + r × keysPerReplica`.
     mutating func buildTable(_ keying: Keying) throws -> KeyingTable {
         var t = KeyingTable(keying: keying)
         let groupNames = metrics.groups.map(\.name)
@@ -23,46 +26,56 @@ extension FleetCore {
             let gs = Set(members.map { clients[$0].group })
             return gs.count == 1 ? groupNames[Int(gs.first!)] : "mixed"
         }
+        let copies = replicaState?.localCopies ?? 1
+        let split = replicaState?.spec.buckets == .localSplit ? Double(copies) : 1
+        var prefix = ""
         func addKey(_ name: String, _ spec: BucketSpec, members: [Int], parent: Bool) throws -> Int32 {
-            let config = try spec.configuration().scaled(refill: tuningFactor)
+            let local = split == 1 ? spec : BucketSpec(capacity: spec.capacity / split, refillPerSecond: spec.refillPerSecond / split)
+            let config = try local.configuration().scaled(refill: tuningFactor)
             // Charts for the first 256 keys of each strategy, and for every parent.
-            let mk = metrics.addKey(name, group: groupOf(members), capacity: config.capacity,
+            let mk = metrics.addKey(prefix + name, group: groupOf(members), capacity: config.capacity,
                                     refillPerSecond: config.refill.perSecond, at: now,
                                     series: parent || t.keys.count < Self.chartedKeys)
             let b = BucketState(config)
-            t.keys.append(LimiterKey(name: name, bucket: b, capacityUnits: TokenUnits.units(config.capacity),
-                                     baseRefill: spec.refillPerSecond, metricsKey: mk, isParent: parent))
+            t.keys.append(LimiterKey(name: prefix + name, bucket: b, capacityUnits: TokenUnits.units(config.capacity),
+                                     baseRefill: local.refillPerSecond, metricsKey: mk, isParent: parent))
             t.parentOf.append(-1)
             return Int32(t.keys.count - 1)
         }
         let all = Array(clients.indices)
-        switch keying {
-        case .shared:
-            let k = try addKey("shared", limits.shared, members: all, parent: false)
-            t.clientKey = Array(repeating: k, count: clients.count)
-        case .perUser:
-            for c in all { t.clientKey.append(try addKey(clients[c].name, limits.perUser, members: [c], parent: false)) }
-        case .perTenant:
-            var keyOfTenant: [Int32] = []
-            for (i, name) in tenantNames.enumerated() {
-                let members = all.filter { clients[$0].tenant == i }
-                keyOfTenant.append(try addKey(name, limits.perTenant, members: members, parent: false))
-            }
-            t.clientKey = all.map { keyOfTenant[Int(clients[$0].tenant)] }
-        case .hierarchical:
-            for c in all { t.clientKey.append(try addKey(clients[c].name, limits.perUser, members: [c], parent: false)) }
-            switch limits.parentScope {
-            case .global:
-                let p = try addKey("global", limits.parent, members: all, parent: true)
-                for c in all { t.parentOf[Int(t.clientKey[c])] = p }
-            case .tenant:
+        for copy in 0..<copies {
+            prefix = copies > 1 ? "r\(copy + 1):" : ""
+            var clientKey: [Int32] = []
+            switch keying {
+            case .shared:
+                let k = try addKey("shared", limits.shared, members: all, parent: false)
+                clientKey = Array(repeating: k, count: clients.count)
+            case .perUser:
+                for c in all { clientKey.append(try addKey(clients[c].name, limits.perUser, members: [c], parent: false)) }
+            case .perTenant:
+                var keyOfTenant: [Int32] = []
                 for (i, name) in tenantNames.enumerated() {
                     let members = all.filter { clients[$0].tenant == i }
-                    let p = try addKey("tenant:" + name, limits.parent, members: members, parent: true)
-                    for c in members { t.parentOf[Int(t.clientKey[c])] = p }
+                    keyOfTenant.append(try addKey(name, limits.perTenant, members: members, parent: false))
+                }
+                clientKey = all.map { keyOfTenant[Int(clients[$0].tenant)] }
+            case .hierarchical:
+                for c in all { clientKey.append(try addKey(clients[c].name, limits.perUser, members: [c], parent: false)) }
+                switch limits.parentScope {
+                case .global:
+                    let p = try addKey("global", limits.parent, members: all, parent: true)
+                    for c in all { t.parentOf[Int(clientKey[c])] = p }
+                case .tenant:
+                    for (i, name) in tenantNames.enumerated() {
+                        let members = all.filter { clients[$0].tenant == i }
+                        let p = try addKey("tenant:" + name, limits.parent, members: members, parent: true)
+                        for c in members { t.parentOf[Int(clientKey[c])] = p }
+                    }
                 }
             }
+            if copy == 0 { t.clientKey = clientKey }
         }
+        t.keysPerReplica = copies > 1 ? Int32(t.keys.count / copies) : 0
         configureAll(t)   // port mode: the library limiters get the new table's buckets
         return t
     }
@@ -80,11 +93,14 @@ extension FleetCore {
 
     /// A request (new, retried, or re-queued by a keying switch) reaches its user's bucket.
     /// `requeue`: it had been waiting already, so a refusal counts as a time-out.
-    mutating func enterLimiter(_ slot: Int32, requeue: Bool) {
+    /// `arrivedAt` (>= 0): when it reached its replica, if earlier than now (a shared store
+    /// decides a round-trip half later); its waits count from there.
+    mutating func enterLimiter(_ slot: Int32, requeue: Bool, arrivedAt: Int64 = -1) {
         let s = Int(slot)
         let c = Int(requests[s].client)
         let group = Int(clients[c].group)
-        let k = table.clientKey[c]
+        // Local buckets of several replicas: this replica's copy of the client's key.
+        let k = table.clientKey[c] &+ requests[s].replica &* table.keysPerReplica
         let ki = Int(k)
         let p = table.parentOf[ki]
         requests[s].childKey = k
@@ -92,7 +108,7 @@ extension FleetCore {
         requests[s].queuedChild = false
         requests[s].queuedParent = false
         if !requeue {
-            requests[s].arrival = now
+            requests[s].arrival = arrivedAt >= 0 ? arrivedAt : now
             requests[s].order = nextOrder
             nextOrder &+= 1
         }
@@ -202,6 +218,7 @@ extension FleetCore {
         requests[s].queuedChild = false
         requests[s].queuedParent = false
         requests[s].reservation = nil
+        if replicaState != nil, replicaAdmitted(slot) { return }
         sendUpstream(slot)
     }
 

@@ -47,12 +47,14 @@ extension FleetCore {
                                             oldestWaitSeconds: Double(ages?.first ?? 0) / 1e9, pending: ages))
         }
         metrics.sampleGroups(to: now)
-        return FleetSnapshot(scenario: scenario.name, mode: .simulated, keying: table.keying, now: now,
+        var snapshot = FleetSnapshot(scenario: scenario.name, mode: .simulated, keying: table.keying, now: now,
                              sampleInterval: metrics.sampleInterval, noisyEnabled: noisyEnabled, keys: keys,
                              groups: metrics.groupSnapshots(pending: groupsWaiting),
                              upstream: metrics.upstreamSnapshot(name: upstream.name, limits: upstream.limits, at: now),
                              lastChange: lastChange, tuningFactor: scenario.tuning == nil ? nil : tuningFactor,
                              tuningMoves: tuningMoves, warnings: warnings())
+        snapshot.replicas = replicaSnapshot()
+        return snapshot
     }
 
     /// The report of the run so far, over `duration` (default: time so far).
@@ -64,12 +66,14 @@ extension FleetCore {
             for lk in t.keys { baseRefill[lk.metricsKey] = lk.baseRefill }
         }
         let m = metrics
-        return FleetReport(metrics: m, scenario: scenario.name, mode: mode, seed: seed, duration: duration ?? now,
+        var report = FleetReport(metrics: m, scenario: scenario.name, mode: mode, seed: seed, duration: duration ?? now,
                            keying: table.keying, includeKey: { current.contains($0) || m.keys[$0].requests > 0 },
                            pending: pendingWaits(), baseRefill: baseRefill,
                            tuningFactor: scenario.tuning == nil ? nil : tuningFactor, tuningMoves: tuningMoves,
                            upstreamName: upstream.name, completed: completed, failed: failed,
                            warnings: warnings(), wallSeconds: wallSeconds)
+        report.replicas = replicaSnapshot(over: duration)
+        return report
     }
 
     /// What a person must know to read the numbers right: a group whose requests cost more than

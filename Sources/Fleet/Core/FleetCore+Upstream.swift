@@ -14,11 +14,13 @@ extension FleetCore {
         }
     }
 
-    mutating func sendUpstream(_ slot: Int32) {
+    /// `metricsKey` (>= 0): the key the request was admitted on, when the table may have
+    /// changed since (a replica waiting for the shared store's answer).
+    mutating func sendUpstream(_ slot: Int32, metricsKey: Int = -1) {
         let s = Int(slot)
         let c = Int(requests[s].client)
         let group = Int(clients[c].group)
-        let mk = table.keys[Int(requests[s].childKey)].metricsKey
+        let mk = metricsKey >= 0 ? metricsKey : table.keys[Int(requests[s].childKey)].metricsKey
         windowRequests &+= 1
         let tokens = Double(requests[s].prompt + requests[s].completion)
         // Every dimension admits now, or none is touched: try on copies, commit all together.
@@ -84,7 +86,7 @@ extension FleetCore {
 
     mutating func onRetry(slot: Int32, gen: UInt32) {
         guard requests[Int(slot)].gen == gen else { return }
-        enterLimiter(slot, requeue: false)
+        route(slot)
     }
 
     mutating func onDone(slot: Int32, gen: UInt32) {

@@ -46,7 +46,7 @@ struct FleetCore {
     /// A request from its arrival at the limiter until it finishes (completed, refused, timed out
     /// or failed). Slots are reused; `gen` invalidates events of a previous use or plan.
     struct Request {
-        enum Phase: UInt8 { case childQueue, parentQueue, upstream, retryWait, free }
+        enum Phase: UInt8 { case childQueue, parentQueue, upstream, retryWait, free, storeTrip }
         var client: Int32 = 0
         var childKey: Int32 = 0
         var parentKey: Int32 = -1
@@ -69,6 +69,14 @@ struct FleetCore {
         var reservation: Reservation?
         /// Port mode: this wait was entered again by a keying switch (a refusal is a time-out).
         var requeued = false
+        /// Replicas: the replica the balancer sent this attempt to, when it got there (ns), and
+        /// when that replica has the shared store's answer (ns; 0 with local buckets).
+        var replica: Int32 = 0
+        var routedAt: Int64 = 0
+        var answerAt: Int64 = 0
+        /// Admitted by the store, answer on its way: the metrics key it was admitted on (a
+        /// keying switch may replace the table before the answer arrives).
+        var admittedMetricsKey: Int32 = -1
     }
 
     /// One client-side bucket and the requests waiting on it, in admission order.
@@ -91,6 +99,9 @@ struct FleetCore {
         var clientKey: [Int32] = []
         /// Per key: its parent key, or -1.
         var parentOf: [Int32] = []
+        /// Replicas with local buckets: keys of one replica; replica r's copy of key k is
+        /// k + r × this (0: one copy, every replica uses it).
+        var keysPerReplica: Int32 = 0
     }
 
     struct UpstreamDimension {
@@ -131,6 +142,8 @@ struct FleetCore {
     /// Real limiters that do the client-side waiting (``TaskFleet``); nil: the core's own
     /// queues do (``Simulation``, ``LiveFleet``). See ``AdmissionPort``.
     var port: (any AdmissionPort)?
+    /// Replicas behind a balancer (nil: none). See ``ReplicaSpec``.
+    var replicaState: ReplicaState?
     // Totals.
     var started = 0
     var completed = 0
@@ -168,6 +181,7 @@ struct FleetCore {
             }
         }
         self.tenantNames = tenants
+        if let spec = scenario.replicas { replicaState = ReplicaState(spec, clients: clients, seed: seed) }
         table = try buildTable(scenario.keying)
         upstreamDims = try Self.dimensions(for: upstream.limits)
 
@@ -208,6 +222,7 @@ struct FleetCore {
             throw FleetError.invalid("upstream: ttft must be >= 0 and tokens_per_s > 0")
         }
         guard s.queueLimit >= 1 else { throw FleetError.invalid("queue limit must be >= 1, got \(s.queueLimit)") }
+        if let (field, message) = s.replicas?.violation() { throw FleetError.invalid("replicas: \(field): \(message)") }
     }
 
     /// The provider's buckets: one per limited dimension, each holding one minute's worth and
@@ -250,6 +265,8 @@ struct FleetCore {
                 metrics.sampleGroups(to: now)
                 events.push(now + metrics.sampleInterval, .sample, 0, 0)
             case .tune: onTune()
+            case .storeDecision: onStoreDecision(slot: e.a, gen: e.b)
+            case .storeAnswer: onStoreAnswer(slot: e.a, gen: e.b)
             }
         }
         if target > now { now = target }

@@ -73,6 +73,8 @@ public struct FleetReport: Sendable, Equatable {
     /// See ``FleetSnapshot/warnings``.
     public var warnings: [String]
     public var wallSeconds: Double
+    /// Replicas behind a balancer, when the scenario has them (see ``ReplicaSnapshot``).
+    public var replicas: ReplicaSnapshot?
 
     init(metrics m: FleetMetrics, scenario: String, mode: FleetMode, seed: UInt64, duration: Nanoseconds,
          keying: Keying, includeKey: (Int) -> Bool, pending: (groups: [[Int64]], keys: [Int: [Int64]]),
@@ -174,6 +176,7 @@ public struct FleetReport: Sendable, Equatable {
                     }
                 }
             }
+            writeReplicas(w)
             w.field("warnings") { w.array(warnings) { w.value(string: $0) } }
             w.field("wall_s", number: wallSeconds)
         }
@@ -217,6 +220,7 @@ public struct FleetReport: Sendable, Equatable {
         if groups.contains(where: { $0.waitMs.lowerBound }) {
             lines.append("≥: requests still waiting counted with their wait so far (a lower bound)")
         }
+        lines += replicaLines()
         for warning in warnings { lines.append("warning: " + warning) }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -237,7 +241,7 @@ public struct FleetReport: Sendable, Equatable {
         // The provider: requests it received, those it admitted (not 429), its 429s, and what
         // became of the requests (completed, or failed after the client's retries).
         rows.append("upstream,\(Self.csvField(upstream.name)),,,,,,\(upstream.requests),\(upstream.requests - upstream.status429),,,,,\(upstream.status429),\(upstream.completed),\(upstream.failed),,,,,,,\(run)")
-        return rows.joined(separator: "\n") + "\n"
+        return withReplicaRows(rows, run: run).joined(separator: "\n") + "\n"
     }
 
     /// Milliseconds as the report holds them (percentiles already rounded to 3 significant

@@ -4,7 +4,7 @@ import TokenBucket
 // file parses to exactly this value); LLM token costs come from the Azure LLM inference trace
 // 2023 (CC-BY 4.0; Patel et al., "Splitwise", ISCA 2024; Azure Public Dataset).
 extension Scenario {
-    public static let builtIn: [Scenario] = [noisyNeighbor, burst, llmTokens, upstream429]
+    public static let builtIn: [Scenario] = [noisyNeighbor, burst, llmTokens, upstream429, replicas]
 
     public static func named(_ name: String) -> Scenario? { builtIn.first { $0.name == name } }
 
@@ -69,6 +69,23 @@ extension Scenario {
         upstream: UpstreamSpec(name: "provider", limits: ProviderLimits(requestsPerMinute: 300, burstPerSecond: true)),
         tuning: TuningSpec(window: 5 * s, threshold: 0.01, cut: 0.2, raise: 0.05))
 
+    /// One limit for the whole fleet (20, 10/s) enforced by 3 gateway replicas behind a key-hash
+    /// balancer, under 6 users sending 12 req/s each: with local full-size buckets the fleet
+    /// admits about 3 × the limit; `--replicas-buckets local-split` keeps the limit but serves
+    /// the users on a crowded replica less; `shared` is exact and fair, at a store round trip.
+    public static let replicas = Scenario(
+        name: "replicas",
+        description: "6 users at 12 req/s through 3 replicas (key-hash balancer) under one limit of 20, 10/s; local full-size buckets (--replicas-buckets local-split|shared)",
+        keying: .shared,
+        limits: ClientLimits(perUser: BucketSpec(capacity: 4, refillPerSecond: 2),
+                             shared: BucketSpec(capacity: 20, refillPerSecond: 10)),
+        clients: [
+            ClientSpec(name: "user", group: "users", count: 6, arrival: .poisson(rate: 12), deadline: s),
+        ],
+        upstream: UpstreamSpec(name: "provider"),
+        replicas: ReplicaSpec(count: 3, balancer: .keyHash, buckets: .localFull, storeRoundTrip: 1_000_000,
+                              storeOpsPerSecond: 50_000))
+
     /// `options.scenario` as a built-in name or a TOML path, with the options' overrides applied
     /// (keying; capacity and refill of every user, tenant and shared bucket; parents keep theirs).
     public static func resolve(_ options: FleetOptions) throws -> Scenario {
@@ -81,6 +98,12 @@ extension Scenario {
             throw FleetError.invalid("unknown scenario \"\(options.scenario)\" (built-ins: \(builtIn.map(\.name).joined(separator: ", ")); or a path to a .toml file)")
         }
         if let k = options.keying { s.keying = k }
+        if let b = options.replicaBuckets {
+            guard s.replicas != nil else {
+                throw FleetError.invalid("--replicas-buckets: scenario \"\(s.name)\" has no [replicas] table (the built-in `replicas` has)")
+            }
+            s.replicas?.buckets = b
+        }
         let parent = s.limits.parent
         if let c = options.capacity {
             s.limits.perUser.capacity = c; s.limits.perTenant.capacity = c; s.limits.shared.capacity = c

@@ -41,6 +41,7 @@ extension Scenario {
                 }
             }
         }
+        try checkReplicas()
     }
 
     /// Requests per second one client of `spec` sends, as estimated for the budget: its rate

@@ -98,6 +98,9 @@ extension Scenario {
             tuning = enabled ? t : nil
         }
 
+        // [replicas]
+        let replicas = try r.table("replicas").map { try $0.replicas() }
+
         // [[clients]]
         var clients: [ClientSpec] = []
         let clientReaders = try r.tableArray("clients")
@@ -173,7 +176,8 @@ extension Scenario {
         }
         try r.finish()
         let s = Scenario(name: name, description: description, keying: keying, duration: duration, limits: limits,
-                         clients: clients, upstream: upstream, tuning: tuning, queueLimit: queueLimit)
+                         clients: clients, upstream: upstream, tuning: tuning, queueLimit: queueLimit,
+                         replicas: replicas)
         do {
             try s.checkTotals()
         } catch {

@@ -24,6 +24,8 @@ public struct Scenario: Sendable, Equatable {
     /// arriving there is refused at once (counted as rejected). Bounds memory when clients send
     /// faster than the bucket refills and have no deadline.
     public var queueLimit: Int
+    /// Replicas behind a load balancer (nil: one limiter, the default). See ``ReplicaSpec``.
+    public var replicas: ReplicaSpec?
 
     /// Default ``queueLimit``: 100,000 waiters per bucket (a few MB at most).
     public static let defaultQueueLimit = 100_000
@@ -31,10 +33,10 @@ public struct Scenario: Sendable, Equatable {
     public init(name: String, description: String = "", keying: Keying = .perUser,
                 duration: Nanoseconds = 60_000_000_000, limits: ClientLimits = ClientLimits(),
                 clients: [ClientSpec], upstream: UpstreamSpec = UpstreamSpec(), tuning: TuningSpec? = nil,
-                queueLimit: Int = Scenario.defaultQueueLimit) {
+                queueLimit: Int = Scenario.defaultQueueLimit, replicas: ReplicaSpec? = nil) {
         self.name = name; self.description = description; self.keying = keying; self.duration = duration
         self.limits = limits; self.clients = clients; self.upstream = upstream; self.tuning = tuning
-        self.queueLimit = queueLimit
+        self.queueLimit = queueLimit; self.replicas = replicas
     }
 
     /// Group names in order of first appearance.

@@ -155,6 +155,19 @@ public enum InputLimits {
     public static let cut = ValidRange(1e-9, 1 - 1e-9, unit: "")
     public static let raise = ValidRange(0, 10, unit: "")
 
+    // Replicas (`[replicas]`).
+    /// `count`: replicas behind the balancer.
+    public static let replicaCount = ValidCount(1, 64)
+    /// `store_rtt`: round trip between a replica and the shared store, 0 to 10 s.
+    public static let storeRoundTrip = ValidDuration(0, 10 * second)
+    /// `store_ops_per_s`: operations the shared store serves per second.
+    public static let storeOpsPerSecond = ValidRange(1, 1e9, unit: "operations per second")
+    /// `clock_skew`: largest offset of a replica's clock, 0 to 1 h.
+    public static let clockSkew = ValidDuration(0, 3_600 * second)
+    /// Buckets of all replicas together with local buckets (replicas × keys of the keying):
+    /// each is a bucket with its own queue and counters.
+    public static let replicaKeys = 1_000_000
+
     /// Estimated requests a run may simulate (Σ rate × duration over all clients); above it the
     /// run is refused at the door with what to lower (the simulator's own event budget catches
     /// what the estimate cannot see).

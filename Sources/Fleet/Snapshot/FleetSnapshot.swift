@@ -23,6 +23,8 @@ public struct FleetSnapshot: Sendable, Equatable {
     /// requests all cost more than its bucket's capacity: "every `paying` request costs ~1,000
     /// tokens > capacity 20: all refused"). Empty when all is well.
     public var warnings: [String]
+    /// Replicas behind a balancer, when the scenario has them (nil: one limiter).
+    public var replicas: ReplicaSnapshot? = nil
 
     public init(scenario: String, mode: FleetMode, keying: Keying, now: Nanoseconds, sampleInterval: Nanoseconds,
                 noisyEnabled: Bool, keys: [KeySnapshot], groups: [GroupSnapshot], upstream: UpstreamSnapshot,
