@@ -13,7 +13,7 @@ struct GatewayShutdownTests {
         c.mock = true
         var logger = Logger(label: "gateway-tests")
         logger.logLevel = .critical
-        let server = try GatewayServer(config: c, mock: MockUpstreamConfiguration(timeToFirstToken: .milliseconds(800)), logger: logger)
+        let server = try GatewayServer(config: c, mock: MockUpstreamConfiguration(timeToFirstToken: .milliseconds(1_500)), logger: logger)
         let run = Task { try await server.run() }
         let port = try await server.boundPort()
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
@@ -27,7 +27,9 @@ struct GatewayShutdownTests {
             _ = try await response.body.collect(upTo: 1 << 20)
             return Int(response.status.code)
         }
-        try await Task.sleep(for: .milliseconds(250))
+        // Shut down once the request is admitted (in flight to the mock's 1.5 s first token),
+        // not after a fixed sleep: a loaded machine may not have sent it yet by then.
+        try await admitted(server)
         await server.shutdown()
         #expect(try await inFlight.value == 200)
         try await run.value   // returns without error
@@ -60,7 +62,7 @@ struct GatewayShutdownTimeoutTests {
             r.body = .bytes(.init(string: GatewayHarness.chat(maxTokens: 5)))
             _ = try await client.execute(r, timeout: .seconds(90))
         }
-        try await Task.sleep(for: .milliseconds(200))
+        try await admitted(server)
         let start = ContinuousClock.now
         await server.shutdown()
         try await run.value   // no error: the timeout's cancellation is a clean stop
@@ -69,5 +71,18 @@ struct GatewayShutdownTimeoutTests {
         #expect(ContinuousClock.now - start < .seconds(30))
         _ = try? await inFlight.value
         try await client.shutdown()
+    }
+}
+
+/// Waits until the gateway has admitted a request (it is then in flight to the upstream); polls
+/// every 10 ms, failing after 60 s instead of hanging.
+func admitted(_ server: GatewayServer) async throws {
+    let start = ContinuousClock.now
+    while server.responder.metrics.stats().values.reduce(0, { $0 + $1.admitted }) == 0 {
+        guard ContinuousClock.now - start < .seconds(60) else {
+            Issue.record("no request admitted within 60 s")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
     }
 }

