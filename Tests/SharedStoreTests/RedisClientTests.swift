@@ -45,8 +45,9 @@ struct RedisClientTests {
     func timeoutOnSilentServer() async throws {
         let silent = try SilentServer()
         defer { silent.close() }
+        // Connecting may take long on a loaded machine; only the command must time out.
         let client = RedisClient(RedisClientConfiguration(endpoint: RedisEndpoint(host: "127.0.0.1", port: silent.port),
-                                                          connections: 1, commandTimeout: .milliseconds(100)))
+                                                          connections: 1, connectTimeout: .seconds(30), commandTimeout: .milliseconds(100)))
         defer { client.shutdown() }
         let clock = ContinuousClock()
         let start = clock.now
@@ -63,7 +64,7 @@ struct RedisClientTests {
         let server = RedisServer.start()
         defer { server.stop() }
         let admin = server.client(connections: 1)
-        let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 1,
+        let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 1, connectTimeout: .seconds(30),
                                                           commandTimeout: .milliseconds(300)))
         defer { admin.shutdown(); client.shutdown() }
         #expect(try await client.send(["PING"], timeout: .seconds(2)) == .simple("PONG"))
@@ -108,7 +109,7 @@ struct RedisClientTests {
     func reconnectsAfterRestart() async throws {
         let port = RedisServer.freePort()
         var server = RedisServer.start(port: port)
-        let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 2,
+        let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 2, connectTimeout: .seconds(30),
                                                           commandTimeout: .milliseconds(200)))
         defer { client.shutdown() }
         #expect(try await client.send(["SET", "k", "1"]) == .simple("OK"))

@@ -72,9 +72,10 @@ final class RedisServer: Sendable {
         }
     }
 
-    /// A new client to this server with short timeouts.
-    func client(connections: Int = 2, timeout: Duration = .seconds(2)) -> RedisClient {
-        RedisClient(RedisClientConfiguration(endpoint: endpoint, connections: connections, commandTimeout: timeout))
+    /// A new client to this server. Its timeouts only catch a hang: a loaded machine has
+    /// taken more than the client's default 250 ms to connect on loopback.
+    func client(connections: Int = 2, timeout: Duration = .seconds(30)) -> RedisClient {
+        RedisClient(RedisClientConfiguration(endpoint: endpoint, connections: connections, connectTimeout: .seconds(30), commandTimeout: timeout))
     }
 
     private func waitUntilReady() {

@@ -15,8 +15,10 @@ struct SharedLimiterTests {
     static let config = try! BucketConfiguration(capacity: 4, refillPerSecond: 1)
 
     func limiter(_ server: RedisServer, policy: StoreFailurePolicy, log: LogLines) -> (SharedLimiter, RedisClient) {
-        let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 1,
-                                                          commandTimeout: .milliseconds(200), maximumBackoff: .milliseconds(200)))
+        // A running server may take long to answer on a loaded machine; a stopped one refuses
+        // at once, so the generous timeouts never slow the outage tests down.
+        let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 1, connectTimeout: .seconds(30),
+                                                          commandTimeout: .seconds(5), maximumBackoff: .milliseconds(200)))
         let buckets = RedisBuckets(client: client, prefix: uniquePrefix())
         return (SharedLimiter(buckets: buckets, policy: policy, log: { log.append($0) }), client)
     }

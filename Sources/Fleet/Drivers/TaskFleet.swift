@@ -170,13 +170,23 @@ extension TaskFleet where C == ManualClock {
     }
 
     /// Yields until every task has reported or sleeps; bounded, counting a give-up in
-    /// ``unsettled``.
+    /// ``unsettled``. The bound is 100,000 yields and at least a second of real time: a task
+    /// on a thread the machine has descheduled takes no turn however often this yields.
     func settle() async {
-        for _ in 0..<100_000 {
-            if isSettled(sleepers: clock.sleeperCount) { return }
+        var yields = 0
+        var since: ContinuousClock.Instant?
+        while !isSettled(sleepers: clock.sleeperCount) {
+            yields += 1
+            if yields >= 100_000 {
+                let started = since ?? .now
+                since = started
+                if ContinuousClock.now - started >= .seconds(1) {
+                    unsettled.add(1, ordering: .relaxed)
+                    return
+                }
+            }
             await Task.yield()
         }
-        unsettled.add(1, ordering: .relaxed)
     }
 }
 
