@@ -54,7 +54,7 @@ struct RedisClientTests {
         await #expect(throws: RedisError.timeout(milliseconds: 100)) { try await client.send(["PING"]) }
         // Calls pipelined behind the late one fail too (their order can no longer be trusted).
         await #expect(throws: RedisError.self) { try await client.send(["PING"]) }
-        #expect(clock.now - start < .seconds(60), "no hang (a starved 2-core machine has taken 22 s to run this; never stuck)")
+        #expect(clock.now - start < .seconds(300), "no hang (a starved 2-core machine has taken 70 s to run this; never stuck)")
         #expect(client.statistics.connects == 2, "the timed-out connection was dropped and a new one made")
         #expect(client.statistics.timeouts == 2)
     }
@@ -112,7 +112,7 @@ struct RedisClientTests {
         let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 2, connectTimeout: .seconds(30),
                                                           commandTimeout: .milliseconds(200)))
         defer { client.shutdown() }
-        #expect(try await client.send(["SET", "k", "1"]) == .simple("OK"))
+        #expect(try await client.send(["SET", "k", "1"], timeout: .seconds(30)) == .simple("OK"))
         server.stop()
         let clock = ContinuousClock()
         for _ in 0..<5 {

@@ -38,15 +38,21 @@ struct SharedLimiterTests {
         guard case .admitted(let permit) = try await limiter.acquire([l], maxWait: .seconds(2)) else { Issue.record("second"); return }
         let waited = clock.now - start
         #expect(permit.isShared)
-        // The lower bound is the point; the upper one only catches a hang (a loaded machine took > 10 s).
-        #expect(waited >= .milliseconds(990) && waited < .seconds(60), "waited \(waited)")
-        guard case .limited(let retry) = try await limiter.acquire([l], maxWait: .zero) else { Issue.record("third"); return }
-        #expect(retry > .zero && retry <= .seconds(1))
+        // The lower bound is the point; the upper one only catches a hang (a loaded machine took 70 s).
+        #expect(waited >= .milliseconds(990) && waited < .seconds(300), "waited \(waited)")
+        // At once after the second: limited until the next token, 1 s after the second's
+        // admission (a machine that took that long to get here is admitted instead).
+        let third = try await limiter.acquire([l], maxWait: .zero)
+        if clock.now - start < .seconds(2) {
+            guard case .limited(let retry) = third else { Issue.record("third: \(third)"); return }
+            #expect(retry > .zero && retry <= .seconds(1))
+        }
         guard case .never(let big) = try await limiter.acquire([SharedLimit(key: "k", configuration: config, cost: 2)], maxWait: .seconds(5)) else {
             Issue.record("never"); return
         }
         #expect(big.cost == 2)
-        #expect(limiter.statistics.never == 1 && limiter.statistics.limited == 1 && limiter.statistics.admitted == 2)
+        let stats = limiter.statistics
+        #expect(stats.never == 1 && stats.limited + stats.admitted == 3 && stats.admitted >= 2, "\(stats)")
     }
 
     @Test("real time: policy closed: Redis down → unavailable (503), logged once; back → shared again, logged")
