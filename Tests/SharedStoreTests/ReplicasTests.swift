@@ -101,10 +101,10 @@ struct OutageUnderLoadTests {
         let clock = ContinuousClock()
         let start = clock.now
         let log = CallLog()
-        /// Polls `condition` every 5 ms; false after 120 s (a hang, recorded by the checks below).
+        /// Polls `condition` every 5 ms; false after 300 s (a hang, recorded by the checks below).
         @Sendable func until(_ condition: () -> Bool) async throws -> Bool {
             while !condition() {
-                if clock.now - start > .seconds(120) { return false }
+                if clock.now - start > .seconds(300) { return false }
                 try await Task.sleep(for: .milliseconds(5))
             }
             return true
@@ -129,7 +129,7 @@ struct OutageUnderLoadTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<8 {
                 group.addTask {
-                    while !log.isDone, clock.now - start < .seconds(120) {
+                    while !log.isDone, clock.now - start < .seconds(300) {
                         let t = clock.now
                         let decision = try await limiter.acquire([limit], maxWait: .zero)
                         var shared = false
