@@ -8,12 +8,7 @@ import TokenBucket
 /// wakes for (its timer and the executor), from 1 s on; the first second on its own; how many
 /// wait at once; admissions per second; and how long `stop()` takes.
 func liveBenchmarks() async throws -> [BenchResult] {
-    let senders = 10_000
-    let scenario = Scenario(
-        name: "10k-waiters", keying: .shared,
-        limits: ClientLimits(shared: BucketSpec(capacity: 1, refillPerSecond: 2_500)),
-        clients: [ClientSpec(name: "loop", group: "loop", arrival: .closedLoop(concurrency: senders, think: 0))],
-        upstream: UpstreamSpec(name: "instant", ttft: 0...0))
+    let scenario = tenThousandSenders(name: "10k-waiters")
     let run: Int64 = 4_000_000_000
     let fleet = try LiveFleet(scenario: scenario, seed: 1, window: run)
     var peak = 0
@@ -51,6 +46,16 @@ func liveBenchmarks() async throws -> [BenchResult] {
         try await liveSnapshotCost(),
         BenchResult(name: "live_waiters_10k_admitted_per_s", value: Double(admitted) / 4, unit: "admissions/s", goal: "2500 (refill)"),
     ]
+}
+
+/// Both live drivers' scale benchmark: 10,000 closed-loop senders on one shared bucket of
+/// capacity 1 refilling 2,500/s, with a provider that answers at once.
+func tenThousandSenders(name: String) -> Scenario {
+    Scenario(
+        name: name, keying: .shared,
+        limits: ClientLimits(shared: BucketSpec(capacity: 1, refillPerSecond: 2_500)),
+        clients: [ClientSpec(name: "loop", group: "loop", arrival: .closedLoop(concurrency: 10_000, think: 0))],
+        upstream: UpstreamSpec(name: "instant", ttft: 0...0))
 }
 
 /// What one dashboard frame's `snapshot()` costs on a live fleet of 1,000 per-user buckets

@@ -9,12 +9,7 @@ import TokenBucket
 /// task runs the core's own events, and how long `stop()` takes to cancel and await every
 /// task.
 func taskBenchmarks() async throws -> [BenchResult] {
-    let senders = 10_000
-    let scenario = Scenario(
-        name: "10k-waiting-tasks", keying: .shared,
-        limits: ClientLimits(shared: BucketSpec(capacity: 1, refillPerSecond: 2_500)),
-        clients: [ClientSpec(name: "loop", group: "loop", arrival: .closedLoop(concurrency: senders, think: 0))],
-        upstream: UpstreamSpec(name: "instant", ttft: 0...0))
+    let scenario = tenThousandSenders(name: "10k-waiting-tasks")
     let run: Int64 = 4_000_000_000
     let fleet = try TaskFleet(scenario: scenario, seed: 1, window: run)
     var peak = 0

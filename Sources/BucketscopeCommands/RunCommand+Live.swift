@@ -13,18 +13,10 @@ extension RunRequest {
     /// shell expects of an interrupted command.
     func executeLive(mode: LiveMode) async throws -> String {
         let (scenario, length) = try scenario(live: true)
-        switch mode {
-        case .tasks:
-            let fleet = try TaskFleet(scenario: scenario, seed: options.seed, window: length)
-            let stoppedBy = await StopSignals.wait(until: fleet.startedAt.advanced(by: .nanoseconds(length)))
-            await fleet.stop()
-            return finish(stoppedBy, stoppedBy == nil ? fleet.report(duration: length) : fleet.report(), fleet.snapshot)
-        case .core:
-            let fleet = try LiveFleet(scenario: scenario, seed: options.seed, window: length)
-            let stoppedBy = await StopSignals.wait(until: fleet.startedAt.advanced(by: .nanoseconds(length)))
-            await fleet.stop()
-            return finish(stoppedBy, stoppedBy == nil ? fleet.report(duration: length) : fleet.report(), fleet.snapshot)
-        }
+        let fleet = try makeLiveFleet(scenario: scenario, seed: options.seed, window: length, mode: mode)
+        let stoppedBy = await StopSignals.wait(until: fleet.startedAt.advanced(by: .nanoseconds(length)))
+        await fleet.stop()
+        return finish(stoppedBy, stoppedBy == nil ? fleet.report(duration: length) : fleet.report(), fleet.snapshot)
     }
 
     private func finish(_ stoppedBy: Int32?, _ report: FleetReport, _ snapshot: () -> FleetSnapshot) -> String {

@@ -69,7 +69,9 @@ import Glibc
     }
 
     /// Starts the dashboard in a pseudo-terminal at 80×24, waits for `ready` in its output,
-    /// types `input`, and waits up to 10 s for it to leave the alternate screen and exit.
+    /// types `input`, and waits for it to leave the alternate screen and exit. The waits are
+    /// only hang guards (60 s to start, 30 s for each later mark and for the exit): a loaded
+    /// machine has taken seconds to start the binary.
     /// Blocking: run through ``offPool(_:)``.
     static func session(binary: URL, ready: [String], input: String) throws -> Session {
         guard let pty = openPseudoTerminal() else { throw CocoaError(.fileNoSuchFile) }
@@ -89,11 +91,11 @@ import Glibc
         try slave.close()
         var output: [UInt8] = []
         func contains(_ s: String) -> ([UInt8]) -> Bool { { String(decoding: $0, as: UTF8.self).contains(s) } }
-        for (i, mark) in ready.enumerated() { read(pty.master, into: &output, seconds: i == 0 ? 15 : 5, until: contains(mark)) }
+        for (i, mark) in ready.enumerated() { read(pty.master, into: &output, seconds: i == 0 ? 60 : 30, until: contains(mark)) }
         _ = input.withCString { write(pty.master, $0, strlen($0)) }
-        read(pty.master, into: &output, seconds: 10, until: contains(exitMark))
+        read(pty.master, into: &output, seconds: 30, until: contains(exitMark))
         var inTime = true
-        if exited.wait(timeout: .now() + 10) == .timedOut {
+        if exited.wait(timeout: .now() + 30) == .timedOut {
             inTime = false
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

@@ -109,10 +109,14 @@ struct StoreBehaviourTests {
     func ttlUntilFull() async throws {
         let b = buckets()
         let config = try BucketConfiguration(capacity: 4, refillPerSecond: 2)
+        let start = ContinuousClock.now
         let r = try #require(try await b.acquire([SharedLimit(key: "k", configuration: config, cost: 3)], maxWait: 0).reservation)
         #expect(r.parts[0].ttlMilliseconds == 1_501)        // 3 tokens at 2/s = 1.5 s, + 1 ms
         let pttl = try #require(try await client.send(["PTTL", b.prefix + "k"]).integer)
-        #expect(pttl > 1_000 && pttl <= 1_501)
+        // Less by the time since it was set: no more than this test saw pass (a loaded machine
+        // may take seconds, and then the key is gone: -2).
+        let elapsedMs = Int(((ContinuousClock.now - start) / .milliseconds(1)).rounded(.up))
+        if elapsedMs < 1_400 { #expect(pttl >= 1_501 - elapsedMs - 1 && pttl <= 1_501, "pttl \(pttl) after \(elapsedMs) ms") }
         // Explicit test time: the same TTL is computed, but Redis is not asked to expire the key.
         let e = try #require(try await b.acquire([SharedLimit(key: "e", configuration: config, cost: 3)], maxWait: 0, at: epoch2026).reservation)
         #expect(e.parts[0].ttlMilliseconds == 1_501)
@@ -123,9 +127,13 @@ struct StoreBehaviourTests {
     func idleKeyExpires() async throws {
         let b = buckets()
         let config = try BucketConfiguration(capacity: 1, refillPerSecond: 2)
+        let start = ContinuousClock.now
         let r = try #require(try await b.acquire([SharedLimit(key: "k", configuration: config, cost: 1)], maxWait: 0).reservation)
         #expect(r.parts[0].ttlMilliseconds == 501)
-        #expect(try await client.send(["EXISTS", b.prefix + "k"]).integer == 1)
+        let exists = try await client.send(["EXISTS", b.prefix + "k"]).integer
+        // There until its TTL runs out: checkable only while less than 500 ms have passed (a
+        // loaded machine may take longer to get here).
+        if ContinuousClock.now - start < .milliseconds(500) { #expect(exists == 1) }
         try await Task.sleep(for: .milliseconds(1_200))    // real time; Redis expires actively within ~100 ms
         #expect(try await client.send(["EXISTS", b.prefix + "k"]).integer == 0)
         // And the bucket it left behind is full: a full-size request is admitted at once.

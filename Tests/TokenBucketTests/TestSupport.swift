@@ -47,13 +47,21 @@ func worstExcess(_ events: [Admitted], capacityUnits: Int64, p: Int64, q: Int64)
     return Double(worst) / Double(q)
 }
 
-/// Yields until `condition` holds; fails the test instead of hanging.
+/// Yields until `condition` holds; fails the test instead of hanging. Gives up only after
+/// both 200,000 yields and 60 s of real time: on a loaded machine the task it waits for may be
+/// off the CPU for a long while (then a yield costs no time), or the cooperative pool may be
+/// busy with other tests for a minute (then a yield takes long).
 func eventually(_ what: Comment, _ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async {
-    for _ in 0..<200_000 {
-        if condition() { return }
+    let start = ContinuousClock.now
+    var yields = 0
+    while !condition() {
+        yields += 1
+        if yields >= 200_000, ContinuousClock.now - start >= .seconds(60) {
+            Issue.record("timed out waiting: \(what)", sourceLocation: sourceLocation)
+            return
+        }
         await Task.yield()
     }
-    Issue.record("timed out waiting: \(what)", sourceLocation: sourceLocation)
 }
 
 let second: Nanoseconds = 1_000_000_000

@@ -3,7 +3,10 @@ import TokenBucket
 
 /// The clock driver: the fleet core run on a `Clock`'s time, so a scenario plays out in real
 /// time (`ContinuousClock`, `bucketscope --live`) or on a test clock (the library's
-/// `ManualClock`), where every live behaviour is checked without a single real sleep.
+/// `ManualClock`), where every live behaviour is checked without a single real sleep. Requests
+/// wait at the client-side buckets in the core's own queues (`--live-mode core`); its subclass
+/// ``TaskFleet`` hands those waits to the library's async limiter instead (`--live-mode tasks`,
+/// the default) and keeps everything else here: the pacing, the read-outs, commands and stop.
 ///
 /// ```swift
 /// let fleet = try LiveFleet(options: FleetOptions(scenario: "noisy-neighbor"))   // real time
@@ -40,7 +43,10 @@ import TokenBucket
 ///   is the fleet at exactly that instant however late the caller stops.
 /// - **Stop** (``stop()``, ``shutdown()``): the pacing task is cancelled and time stops for the
 ///   fleet at that instant; requests waiting or in flight then stay counted as such.
-public final class LiveFleet<C: Clock>: FleetDriver, Sendable where C.Duration == Duration {
+///
+/// Sendable: every stored property is a constant or inside the `Mutex`; the class is open to
+/// its one subclass only (``TaskFleet``, same module), which keeps that rule.
+public class LiveFleet<C: Clock>: FleetDriver, @unchecked Sendable where C.Duration == Duration {
     public var mode: FleetMode { .live }
     public var scenarioName: String { scenario.name }
     public let scenario: Scenario
@@ -51,9 +57,10 @@ public final class LiveFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
     /// The fleet's time zero on `clock`.
     public let startedAt: C.Instant
 
-    private struct State: Sendable {
+    struct State: Sendable {
         var core: FleetCore
-        var pacer: Task<Void, Never>?
+        /// The driver's own tasks: the pacing task, and a subclass's (cancelled by a stop).
+        var tasks: [Task<Void, Never>] = []
         /// Fleet time at which ``stop()`` froze the fleet.
         var stoppedAt: Nanoseconds?
         var paused = false
@@ -61,7 +68,7 @@ public final class LiveFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
         var lateness = WaitRecorder()
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     /// Time zero on a real clock comes this long after `init`, so the first arrivals are not
     /// late by the time it takes to start.
@@ -72,23 +79,31 @@ public final class LiveFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
     /// - Parameter window: for a headless run of known length: the fleet stops at this instant
     ///   of its time (the report then shows it exactly there). nil: it runs until stopped.
     /// - Throws: ``FleetError`` or `BucketError` for an unusable scenario.
-    public init(scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = nil, clock: C, lead: Duration = .zero) throws {
+    public convenience init(scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = nil, clock: C, lead: Duration = .zero) throws {
+        self.init(core: try FleetCore(scenario: scenario, seed: seed), scenario: scenario, seed: seed, window: window,
+                  clock: clock, origin: clock.now.advanced(by: lead), pacing: true)
+    }
+
+    /// The driver around `core` (already attached to its admission port, if any); time zero
+    /// at `origin`. `pacing`: start the pacing task (false: the fleet moves only when read,
+    /// commanded or stepped).
+    init(core: FleetCore, scenario: Scenario, seed: UInt64, window: Nanoseconds?, clock: C, origin: C.Instant, pacing: Bool) {
         self.scenario = scenario
         self.seed = seed
         self.clock = clock
         cutoff = window ?? .max
-        startedAt = clock.now.advanced(by: lead)
-        state = Mutex(State(core: try FleetCore(scenario: scenario, seed: seed)))
+        startedAt = origin
+        state = Mutex(State(core: core))
+        guard pacing else { return }
         // The pacing task holds the fleet only while it runs the core, not while it sleeps: a
         // fleet nobody holds any more stops at its next event.
-        let (clock, origin) = (clock, startedAt)
-        let pacer = Task { [weak self] in
+        let pacer = Task { [weak self, clock] in
             while !Task.isCancelled, let next = self?.runAndNextEvent() {
                 do { try await clock.sleep(until: origin.advanced(by: .nanoseconds(next)), tolerance: nil) } catch { return }
                 self?.recordLateness(since: next)
             }
         }
-        state.withLock { $0.pacer = pacer }
+        state.withLock { $0.tasks.append(pacer) }
     }
 
     /// Fleet time now on the clock (0 before time zero).
@@ -98,12 +113,18 @@ public final class LiveFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
                          &+ Nanoseconds(d.components.attoseconds / 1_000_000_000))
     }
 
-    /// Runs the core up to the clock's now (never past the window, nor past a stop).
-    private func catchUp(_ s: inout State) {
+    /// Runs the core up to the clock's now (never past the window, nor past a stop), after
+    /// ``intake(_:until:)``.
+    func catchUp(_ s: inout State) {
         var target = Swift.min(now, cutoff)
         if let stop = s.stoppedAt { target = Swift.min(target, stop) }
+        intake(&s, until: target)
         if target > s.core.now { s.core.run(until: target) }
     }
+
+    /// What the core learns from outside before it runs up to `target` (fleet ns): nothing
+    /// here; the task driver applies the admissions its tasks reported.
+    func intake(_ s: inout State, until target: Nanoseconds) {}
 
     /// Runs the core up to now; the next event's instant, unless stopped or past the window.
     private func runAndNextEvent() -> Nanoseconds? {
@@ -150,23 +171,27 @@ public final class LiveFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
         }
     }
 
-    /// Stops the fleet at this instant and cancels the pacing task. Idempotent; never blocks.
-    public func shutdown() {
-        let pacer = state.withLock { s -> Task<Void, Never>? in
+    /// Stops the fleet at this instant and cancels the driver's tasks. Idempotent; never blocks.
+    public func shutdown() { _ = stopNow() }
+
+    /// Stops time for the fleet at this instant and cancels the driver's tasks; returns every
+    /// task to await.
+    func stopNow() -> [Task<Void, Never>] {
+        let tasks = state.withLock { s -> [Task<Void, Never>] in
             catchUp(&s)
             if s.stoppedAt == nil { s.stoppedAt = s.core.now }
-            return s.pacer
+            return s.tasks
         }
-        pacer?.cancel()
+        for t in tasks { t.cancel() }
+        return tasks
     }
 
-    /// ``shutdown()``, then waits until the pacing task has returned.
+    /// ``shutdown()``, then waits until the driver's tasks have returned.
     public func stop() async {
-        shutdown()
-        await state.withLock { $0.pacer }?.value
+        for t in stopNow() { await t.value }
     }
 
-    /// Whether the pacing task still runs (false after ``stop()``, or past the window).
+    /// Whether the fleet still runs (false after ``stop()``, or past the window).
     public var isRunning: Bool { state.withLock { s in s.stoppedAt == nil && s.core.now < cutoff } }
 
     // MARK: Read-outs
@@ -185,6 +210,9 @@ public final class LiveFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
 
     /// A copy of the metrics now.
     public var metrics: FleetMetrics { state.withLock { s in catchUp(&s); return s.core.metrics } }
+
+    /// When the core's next event is due (fleet ns; nil: none).
+    public var nextEventTime: Nanoseconds? { state.withLock { $0.core.nextEventTime } }
 
     /// How late the pacing task ran the events it woke for (its wake-up after their due
     /// instant: the timer's and the executor's delay), in milliseconds.

@@ -37,31 +37,13 @@ import TokenBucket
 /// - **Hierarchical keying** follows the library's rule: the user's and the parent's buckets
 ///   admit together (all or nothing, one FIFO queue per parent), where the in-core limiter
 ///   waits on the user first and then on the parent.
-public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration == Duration {
-    public var mode: FleetMode { .live }
-    public var scenarioName: String { scenario.name }
-    public let scenario: Scenario
-    public let seed: UInt64
-    /// End of the measured window (fleet time): the core never runs past it.
-    public let cutoff: Nanoseconds
-    public let clock: C
-    /// The fleet's time zero on `clock`.
-    public let startedAt: C.Instant
+///
+/// Everything else (pacing, read-outs, commands, pause, the window) is ``LiveFleet``'s: this
+/// driver only adds the limiter's waits.
+public final class TaskFleet<C: Clock>: LiveFleet<C>, @unchecked Sendable where C.Duration == Duration {
     let port: LimiterAdmission
-
-    private struct State: Sendable {
-        var core: FleetCore
-        var pacer: Task<Void, Never>?
-        /// Applies outcomes as tasks report them (paced mode).
-        var applier: Task<Void, Never>?
-        var stoppedAt: Nanoseconds?
-        var paused = false
-        var lateness = WaitRecorder()
-        /// How long after the limiter's admission instant each admission reached the core (ns).
-        var admissionLag = WaitRecorder()
-    }
-
-    private let state: Mutex<State>
+    /// How long after the limiter's admission instant each admission reached the core (ns).
+    private let admissionLag = Mutex(WaitRecorder())
     /// Times ``step(to:)`` gave up waiting for the tasks to settle (a test checks it is 0).
     let unsettled = Atomic<Int>(0)
 
@@ -71,45 +53,25 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
     /// - Throws: ``FleetError`` or `BucketError` for an unusable scenario.
     public init(scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = nil, clock: C, lead: Duration = .zero,
                 pacing: Bool = true) throws {
-        self.scenario = scenario
-        self.seed = seed
-        self.clock = clock
-        cutoff = window ?? .max
         var core = try FleetCore(scenario: scenario, seed: seed)
         port = LimiterAdmission(clock: clock, lead: lead)
-        startedAt = clock.now.advanced(by: lead)
         core.attach(port)
-        state = Mutex(State(core: core))
-        guard pacing else { return }
         // A task's outcome may be recorded inside this driver's lock (decided at once, in the
-        // task started there): the wake only signals, and this task applies.
+        // task started there): the wake only signals, and the applier task applies.
         let (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        port.wake.withLock { $0 = { signal.yield() } }
+        if pacing { port.wake.withLock { $0 = { signal.yield() } } }
+        super.init(core: core, scenario: scenario, seed: seed, window: window, clock: clock,
+                   origin: clock.now.advanced(by: lead), pacing: pacing)
+        guard pacing else { return }
         let applier = Task { [weak self] in
             for await _ in signals { self?.applyOutcomes() }
         }
-        let (clock, origin) = (clock, startedAt)
-        let pacer = Task { [weak self] in
-            while !Task.isCancelled, let next = self?.runAndNextEvent() {
-                do { try await clock.sleep(until: origin.advanced(by: .nanoseconds(next)), tolerance: nil) } catch { return }
-                self?.recordLateness(since: next)
-            }
-        }
-        state.withLock { $0.pacer = pacer; $0.applier = applier }
+        state.withLock { $0.tasks.append(applier) }
     }
 
-    /// Fleet time now on the clock (0 before time zero).
-    public var now: Nanoseconds {
-        let d = startedAt.duration(to: clock.now)
-        return Swift.max(0, Nanoseconds(truncatingIfNeeded: d.components.seconds) &* 1_000_000_000
-                         &+ Nanoseconds(d.components.attoseconds / 1_000_000_000))
-    }
-
-    /// Applies the reported outcomes in order, each after the core's events up to its instant,
-    /// then runs the core up to the clock's now (never past the window, nor past a stop).
-    private func catchUp(_ s: inout State) {
-        var target = Swift.min(now, cutoff)
-        if let stop = s.stoppedAt { target = Swift.min(target, stop) }
+    /// Applies the reported outcomes in order, each after the core's events up to its instant
+    /// (and never past `target`).
+    override func intake(_ s: inout State, until target: Nanoseconds) {
         for o in port.takeOutcomes() {
             // After a stop, or admitted past the window: the core never sees it.
             guard s.stoppedAt == nil, s.core.now <= cutoff, o.at <= cutoff else {
@@ -120,114 +82,43 @@ public final class TaskFleet<C: Clock>: FleetDriver, Sendable where C.Duration =
             if at > s.core.now { s.core.run(until: at) }
             switch o.kind {
             case .admitted:
-                s.admissionLag.record(Swift.max(0, target - o.at))
+                admissionLag.withLock { $0.record(Swift.max(0, target - o.at)) }
                 if !s.core.portAdmitted(slot: o.slot, gen: o.gen) { port.giveBack(o) }
             case .refused(let atOnce):
                 s.core.portRefused(slot: o.slot, gen: o.gen, atOnce: atOnce)
             }
         }
-        if target > s.core.now { s.core.run(until: target) }
     }
 
     private func applyOutcomes() { state.withLock { catchUp(&$0) } }
 
-    private func runAndNextEvent() -> Nanoseconds? {
-        state.withLock { s in
-            catchUp(&s)
-            guard s.stoppedAt == nil, let t = s.core.nextEventTime, t <= cutoff else { return nil }
-            return t
-        }
-    }
-
-    private func recordLateness(since due: Nanoseconds) {
-        let late = now - due
-        state.withLock { $0.lateness.record(late) }
-    }
-
-    // MARK: FleetDriver
-
-    /// Real time runs by itself: ignored.
-    public func advance(by dt: Nanoseconds) {}
-
-    public func setPaused(_ paused: Bool) {
-        state.withLock { s in
-            catchUp(&s)
-            s.paused = paused
-            s.core.setArrivalsPaused(paused)
-        }
-    }
-
-    public var isPaused: Bool { state.withLock { $0.paused } }
-
-    public func apply(_ command: FleetCommand) throws {
-        try state.withLock { s in
-            catchUp(&s)
-            try s.core.apply(command)
-        }
-    }
-
-    public func snapshot() -> FleetSnapshot {
-        state.withLock { s in
-            catchUp(&s)
-            var snap = s.core.snapshot()
-            snap.mode = .live
-            return snap
-        }
-    }
-
-    /// Stops the fleet at this instant, cancels the pacing task and every waiting task (their
-    /// tokens go back to the limiter). Idempotent; never blocks.
-    public func shutdown() { _ = stopNow() }
-
-    private func stopNow() -> [Task<Void, Never>] {
-        let (pacer, applier) = state.withLock { s -> (Task<Void, Never>?, Task<Void, Never>?) in
-            catchUp(&s)
-            if s.stoppedAt == nil { s.stoppedAt = s.core.now }
-            return (s.pacer, s.applier)
-        }
-        pacer?.cancel()
-        applier?.cancel()
-        return port.cancelAll() + [pacer, applier].compactMap { $0 }
+    /// Also cancels every waiting task (their tokens go back to the limiter).
+    override func stopNow() -> [Task<Void, Never>] {
+        let own = super.stopNow()
+        return port.cancelAll() + own
     }
 
     /// ``shutdown()``, then waits until the pacing task and every waiting task have returned;
     /// admissions reported meanwhile are given back.
-    public func stop() async {
-        for t in stopNow() { await t.value }
+    public override func stop() async {
+        await super.stop()
         applyOutcomes()
     }
 
-    public var isRunning: Bool { state.withLock { s in s.stoppedAt == nil && s.core.now < cutoff } }
-
     // MARK: Read-outs
-
-    public func report(duration: Nanoseconds? = nil, wallSeconds: Double? = nil) -> FleetReport {
-        state.withLock { s in
-            catchUp(&s)
-            let d = duration ?? s.core.now
-            return s.core.report(mode: .live, duration: d, wallSeconds: wallSeconds ?? Double(s.core.now) / 1e9)
-        }
-    }
-
-    public func reportSoFar() -> FleetReport? { report() }
-
-    public var metrics: FleetMetrics { state.withLock { s in catchUp(&s); return s.core.metrics } }
-
-    /// How late the pacing task ran the events it woke for, in milliseconds.
-    public func latenessPercentiles() -> WaitPercentiles { state.withLock { $0.lateness.percentiles() } }
 
     /// How long after the limiter's admission instant each admission reached the core (the
     /// waiting task's wake-up and report), in milliseconds.
-    public func admissionLagPercentiles() -> WaitPercentiles { state.withLock { $0.admissionLag.percentiles() } }
+    public func admissionLagPercentiles() -> WaitPercentiles { admissionLag.withLock { $0.percentiles() } }
 
     /// Forgets the lateness and admission lag recorded so far (to measure a steady state).
-    public func resetLateness() { state.withLock { $0.lateness.reset(); $0.admissionLag.reset() } }
+    public override func resetLateness() {
+        super.resetLateness()
+        admissionLag.withLock { $0.reset() }
+    }
 
     /// Tasks waiting in the library limiter now.
     public var waitingTasks: Int { port.limiterWaiting }
-
-    /// When the core's next event is due (fleet ns; nil: none).
-    public var nextEventTime: Nanoseconds? { state.withLock { $0.core.nextEventTime } }
 
     /// Per key of every keying used so far: the limiter's tokens and the replay's (the in-core
     /// bucket that took each admission the core counted, at its instant). Equal, up to
@@ -279,20 +170,30 @@ extension TaskFleet where C == ManualClock {
     }
 
     /// Yields until every task has reported or sleeps; bounded, counting a give-up in
-    /// ``unsettled``.
+    /// ``unsettled``. The bound is 100,000 yields and at least a second of real time: a task
+    /// on a thread the machine has descheduled takes no turn however often this yields.
     func settle() async {
-        for _ in 0..<100_000 {
-            if isSettled(sleepers: clock.sleeperCount) { return }
+        var yields = 0
+        var since: ContinuousClock.Instant?
+        while !isSettled(sleepers: clock.sleeperCount) {
+            yields += 1
+            if yields >= 100_000 {
+                let started = since ?? .now
+                since = started
+                if ContinuousClock.now - started >= .seconds(1) {
+                    unsettled.add(1, ordering: .relaxed)
+                    return
+                }
+            }
             await Task.yield()
         }
-        unsettled.add(1, ordering: .relaxed)
     }
 }
 
 extension TaskFleet where C == ContinuousClock {
-    /// Builds the fleet on the real clock and starts it (time zero 20 ms from now).
+    /// Builds the fleet on the real clock and starts it (time zero ``LiveFleet/defaultLead`` from now).
     public convenience init(scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = nil) throws {
-        try self.init(scenario: scenario, seed: seed, window: window, clock: ContinuousClock(), lead: .milliseconds(20))
+        try self.init(scenario: scenario, seed: seed, window: window, clock: ContinuousClock(), lead: Self.defaultLead)
     }
 
     /// Resolves `options.scenario` (a built-in name or a TOML path), applies the overrides, starts.
