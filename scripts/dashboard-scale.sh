@@ -15,7 +15,8 @@ command -v tmux >/dev/null || { echo "dashboard-scale: needs tmux" >&2; exit 2; 
 [[ -x $bin ]] || { echo "dashboard-scale: build first (swift build -c release)" >&2; exit 2; }
 scenario=$(mktemp --suffix .toml)
 s=dashscale$$
-trap 'tmux kill-session -t $s 2>/dev/null; rm -f "$scenario"' EXIT
+# Under set -e a failing command ends the trap too: the session is usually gone already (q).
+trap 'tmux kill-session -t $s 2>/dev/null || true; rm -f "$scenario"' EXIT
 cat > "$scenario" <<TOML
 name = "scale-10k"
 description = "9,980 paying users at 0.1 req/s and 20 scrapers, two tenants"

@@ -5,11 +5,11 @@ import Foundation
 /// Hand-made fleet values for tests that need exact numbers.
 enum Fixtures {
     static func key(_ name: String, group: String = "quiet", capacity: Double = 20, refill: Double = 4, tokens: Double = 10,
-                    waiters: Int = 0, p99: Double = 0) -> KeySnapshot {
+                    waiters: Int = 0, p99: Double = 0, parent: String? = nil) -> KeySnapshot {
         KeySnapshot(key: name, group: group, capacity: capacity, refillPerSecond: refill, tokens: tokens, waiters: waiters,
                     oldestWaitSeconds: 0, requests: 0, admitted: 0, rejected: 0, upstream429: 0, maxQueue: 0,
                     waitMs: WaitPercentiles(p50: p99 / 2, p90: p99, p99: p99, max: p99),
-                    admittedPerSecond: [], tokenSeries: [], queueSeries: [])
+                    admittedPerSecond: [], tokenSeries: [], queueSeries: [], parent: parent)
     }
 
     static func snapshot(keys: [KeySnapshot] = [key("a"), key("b", waiters: 5, p99: 900), key("c", group: "noisy", waiters: 9, p99: 300)],

@@ -9,8 +9,10 @@ import Testing
     static let hierarchical: FleetSnapshot = Fixtures.snapshot(keys: [
         Fixtures.key("tenant:acme", group: "quiet", waiters: 1, p99: 40),
         Fixtures.key("tenant:bigco", group: "noisy", waiters: 2, p99: 10),
-        Fixtures.key("app-10", waiters: 3, p99: 900), Fixtures.key("app-2"), Fixtures.key("app-1", p99: 50),
-        Fixtures.key("scraper-1", group: "noisy", waiters: 7), Fixtures.key("scraper-2", group: "noisy", waiters: 1),
+        Fixtures.key("app-10", waiters: 3, p99: 900, parent: "tenant:acme"), Fixtures.key("app-2", parent: "tenant:acme"),
+        Fixtures.key("app-1", p99: 50, parent: "tenant:acme"),
+        Fixtures.key("scraper-1", group: "noisy", waiters: 7, parent: "tenant:bigco"),
+        Fixtures.key("scraper-2", group: "noisy", waiters: 1, parent: "tenant:bigco"),
     ], keying: .hierarchical)
 
     func ids(_ state: DashboardState, _ snapshot: FleetSnapshot = TreeTests.hierarchical) -> [String] {
@@ -35,20 +37,36 @@ import Testing
         #expect(NaturalOrder.compare("a", "a1") < 0)
     }
 
-    @Test func hierarchicalKeysFoldUnderTheirTenantByNameOrGroup() {
-        // No scenario map: app-* go under acme by their shared group, scraper-* under bigco.
+    @Test func keysFoldUnderTheParentTheSnapshotNames() {
         #expect(ids(DashboardState()) == ["+tenant:acme", "app-1", "app-2", "app-10", "+tenant:bigco", "scraper-1", "scraper-2"])
-        // The scenario's map wins over the group: app-10 is bigco's.
-        let mapped = DashboardState(tenantOfUser: ["app-10": "bigco"])
-        #expect(ids(mapped) == ["+tenant:acme", "app-1", "app-2", "+tenant:bigco", "app-10", "scraper-1", "scraper-2"])
+        // The parent field decides, not the name or the group: app-10 is bigco's here.
+        var keys = TreeTests.hierarchical.keys
+        keys[2].parent = "tenant:bigco"
+        let moved = Fixtures.snapshot(keys: keys, keying: .hierarchical)
+        #expect(ids(DashboardState(), moved) == ["+tenant:acme", "app-1", "app-2", "+tenant:bigco", "app-10", "scraper-1", "scraper-2"])
+        // A parent the snapshot does not hold leaves its children at the top, in natural order.
+        let orphans = Fixtures.snapshot(keys: [Fixtures.key("u-10", parent: "tenant:gone"), Fixtures.key("u-9", parent: "tenant:gone")],
+                                        keying: .hierarchical)
+        #expect(ids(DashboardState(), orphans) == ["u-9", "u-10"])
+        // No parents at all (a driver that knows none): groups fold their keys.
+        let unparented = Fixtures.snapshot(keys: TreeTests.hierarchical.keys.map { var k = $0; k.parent = nil; return k },
+                                           keying: .hierarchical)
+        #expect(ids(DashboardState(), unparented).filter { $0.hasPrefix("+") } == ["+quiet", "+noisy"])
     }
 
-    @Test func aTenantsMapComesFromTheScenariosClients() throws {
-        let scenario = try #require(Scenario.named("noisy-neighbor"))
-        let map = DashboardState.tenants(of: scenario)
-        #expect(map["user-1"] == "acme")
-        #expect(map["user-4"] == "acme")
-        #expect(map["noisy"] == "noisy-corp")
+    @Test func theSimulatorNamesEachUsersTenantBucket() throws {
+        let sim = try Simulation(scenario: try #require(Scenario.named("noisy-neighbor")), seed: 1)
+        try sim.apply(.setKeying(.hierarchical))
+        let snapshot = sim.snapshot()
+        let parentOf = Dictionary(uniqueKeysWithValues: snapshot.keys.map { ($0.key, $0.parent) })
+        #expect(parentOf["user-1"] == "tenant:acme")
+        #expect(parentOf["noisy"] == "tenant:noisy-corp")
+        #expect(parentOf["tenant:acme"] == .some(nil))
+        let rows = DashboardState().model(snapshot).rows
+        #expect(rows.filter { $0.parent != nil }.map(\.id.name) == ["tenant:acme", "tenant:noisy-corp"])
+        // Per-user keying has no parent buckets: the groups fold the keys.
+        try sim.apply(.setKeying(.perUser))
+        #expect(sim.snapshot().keys.allSatisfy { $0.parent == nil })
     }
 
     @Test func parentRowsAggregateTheirChildren() {
@@ -73,7 +91,7 @@ import Testing
     }
 
     @Test func bigParentsStartFolded() {
-        let many = Fixtures.snapshot(keys: [Fixtures.key("tenant:big")] + (1...17).map { Fixtures.key("u-\($0)") },
+        let many = Fixtures.snapshot(keys: [Fixtures.key("tenant:big")] + (1...17).map { Fixtures.key("u-\($0)", parent: "tenant:big") },
                                      keying: .hierarchical)
         #expect(ids(DashboardState(), many) == ["+tenant:big"])
         #expect(ids(press([.right], DashboardState(), many).0, many).count == 18)

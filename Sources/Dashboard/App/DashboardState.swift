@@ -89,8 +89,6 @@ public struct DashboardState: Sendable, Equatable {
     public var expanded: [RowID: Bool] = [:]
     /// Keys whose name contains this (case-insensitive) are shown; empty shows all.
     public var filter: String = ""
-    /// User key → tenant, from the scenario, for the tenant tree (see `KeyTree`).
-    public var tenantOfUser: [String: String] = [:]
     /// The keys' natural order and tree, kept between frames and key presses (not part of the
     /// state's value: copies share it, and it never makes two states differ).
     public var cache = NameRanks()
@@ -109,9 +107,8 @@ public struct DashboardState: Sendable, Equatable {
     public var compare: CompareFeed?
 
     public init(mode: FleetMode = .simulated, speed: Double = 1, themeNames: [String] = ["default"],
-                theme: String? = nil, presetNames: [String] = [], tenantOfUser: [String: String] = [:]) {
+                theme: String? = nil, presetNames: [String] = []) {
         self.mode = mode
-        self.tenantOfUser = tenantOfUser
         self.speed = mode == .live ? 1 : speed
         self.themeNames = themeNames
         self.themeIndex = theme.flatMap { themeNames.firstIndex(of: $0) } ?? 0
@@ -151,17 +148,6 @@ public struct DashboardState: Sendable, Equatable {
     public func selected(_ snapshot: FleetSnapshot) -> KeySnapshot? {
         let model = model(snapshot)
         return selectedRow(model, snapshot)?.keyIndex.map { snapshot.keys[$0] }
-    }
-
-    /// The map `KeyTree` uses to put each user under its tenant, from the scenario's clients
-    /// (named as the fleet names them: `<name>` or `<name>-<n>`).
-    public static func tenants(of scenario: Scenario) -> [String: String] {
-        var map: [String: String] = [:]
-        for spec in scenario.clients {
-            if spec.count == 1 { map[spec.name] = spec.tenant; continue }
-            for i in 1...max(1, spec.count) { map["\(spec.name)-\(i)"] = spec.tenant }
-        }
-        return map
     }
 }
 

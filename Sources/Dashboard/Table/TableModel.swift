@@ -56,32 +56,39 @@ public struct TableModel: Sendable {
     /// Parents with more children than this start folded.
     public static let unfoldedUpTo = 16
 
-    /// `ranks` remembers the keys' natural order between frames (the run loop keeps one).
+    /// `ranks` remembers the keys' natural order and tree between frames (the run loop keeps one).
     public init(_ state: DashboardState, _ snapshot: FleetSnapshot, ranks: NameRanks? = nil) {
         let keys = snapshot.keys
-        // Natural order by rank and the tree: built once per key set, then reused.
-        let cache = ranks ?? NameRanks()
-        let rank = cache.ranks(for: keys)
-        let (branches, loose) = state.tree ? cache.tree(snapshot, tenantOfUser: state.tenantOfUser) : ([], Array(keys.indices))
+        // Natural order and the tree: built once per key set, then reused.
+        let layout = (ranks ?? NameRanks()).layout(snapshot)
+        let rank = layout.ranks
+        let (branches, loose) = state.tree ? layout.tree : ([], layout.order)
         isTree = !branches.isEmpty
         let needle = state.filter.lowercased()
         func matches(_ i: Int) -> Bool { needle.isEmpty || keys[i].key.lowercased().contains(needle) }
         let sort = state.sort
-        func keyLess(_ a: Int, _ b: Int) -> Bool {
-            let ka = keys[a], kb = keys[b]
+        /// `indices` (in natural order, as the tree and layout hold them) in the table's order.
+        /// By name that is their order already; by a number, one value read per key, then a sort
+        /// on numbers (ties A to Z whatever the direction).
+        func ordered(_ indices: [Int]) -> [Int] {
             switch sort.column {
-            case .key: break
+            case .key:
+                return sort.descending ? Array(indices.reversed()) : indices
             case .group:
-                if ka.group != kb.group {
-                let c = NaturalOrder.compare(ka.group, kb.group)
-                if c != 0 { return sort.descending ? c > 0 : c < 0 }
-            }
+                // Stable on the natural order: by group, then by name.
+                let groupOrder = indices.map { keys[$0].group }
+                return indices.indices.sorted { a, b in
+                    let c = NaturalOrder.compare(groupOrder[a], groupOrder[b])
+                    if c != 0 { return sort.descending ? c > 0 : c < 0 }
+                    return sort.descending ? a > b : a < b
+                }.map { indices[$0] }
             default:
-                let va = TableSort.value(ka, sort.column), vb = TableSort.value(kb, sort.column)
-                if va != vb { return sort.descending ? va > vb : va < vb }
-                return rank[a] < rank[b] // ties: A to Z whatever the direction
+                let values = indices.map { TableSort.value(keys[$0], sort.column) }
+                return indices.indices.sorted { a, b in
+                    if values[a] != values[b] { return sort.descending ? values[a] > values[b] : values[a] < values[b] }
+                    return rank[indices[a]] < rank[indices[b]]
+                }.map { indices[$0] }
             }
-            return sort.descending ? rank[a] > rank[b] : rank[a] < rank[b]
         }
         var rows: [TableRow] = []
         var matched = 0
@@ -118,13 +125,14 @@ public struct TableModel: Sendable {
         for p in parents {
             rows.append(p.row)
             guard p.row.parent!.expanded else { continue }
-            for i in p.shown.sorted(by: keyLess) {
+            for i in ordered(p.shown) {
                 rows.append(TableRow(id: .key(keys[i].key), depth: 1, keyIndex: i, parent: nil))
             }
         }
-        let alone = loose.filter(matches)
+        let alone = needle.isEmpty ? loose : loose.filter(matches)
         matched += alone.count
-        for i in alone.sorted(by: keyLess) {
+        rows.reserveCapacity(rows.count + alone.count)
+        for i in ordered(alone) {
             rows.append(TableRow(id: .key(keys[i].key), depth: 0, keyIndex: i, parent: nil))
         }
         self.rows = rows

@@ -23,28 +23,45 @@ extension FleetCore {
         return (groups, keys)
     }
 
+    /// One frame's read-out of every key, group and the provider at `now`.
+    ///
+    /// A dashboard takes one every frame (20 a second, 10,000 keys), so the loop reads each key
+    /// in place (no copy of its bucket, queue or metrics record), and a full, idle bucket (most
+    /// keys of a large fleet, most of the time) reports its capacity without the 128-bit
+    /// arithmetic of a level read.
+    /// - Complexity: O(keys + waiting requests + charted keys × series length).
     mutating func snapshot() -> FleetSnapshot {
         var groupsWaiting = Array(repeating: [Int64](), count: metrics.groups.count)
         var keys: [KeySnapshot] = []
         keys.reserveCapacity(table.keys.count)
         for k in table.keys.indices {
             catchUp(Int32(k))
-            let lk = table.keys[k]
+            let isParent = table.keys[k].isParent
             // Waits so far of this key's waiters (and of their groups), head (oldest) first.
             var ages: [Int64]?
-            if !lk.queue.isEmpty {
-                ages = lk.queue.map { slot in
+            if !table.keys[k].queue.isEmpty {
+                var out: [Int64] = []
+                out.reserveCapacity(table.keys[k].queue.count)
+                for slot in table.keys[k].queue {
                     let r = requests[Int(slot)]
                     let g = Int(clients[Int(r.client)].group)
                     if g < groupsWaiting.count { groupsWaiting[g].append(now - r.arrival) }
-                    return now - (lk.isParent ? r.parentStart : r.arrival)
+                    out.append(now - (isParent ? r.parentStart : r.arrival))
                 }
+                ages = out
             }
-            keys.append(metrics.keySnapshot(key: lk.metricsKey, capacity: lk.bucket.configuration.capacity,
-                                            refillPerSecond: lk.bucket.configuration.refill.perSecond,
-                                            tokens: port?.tokens(key: Int32(k), parent: table.parentOf[k], keying: table.keying, isParent: lk.isParent)
-                                                ?? lk.bucket.tokens(at: now),
-                                            oldestWaitSeconds: Double(ages?.first ?? 0) / 1e9, pending: ages))
+            let p = table.parentOf[k]
+            let tokens: Double
+            if let port {
+                tokens = port.tokens(key: Int32(k), parent: p, keying: table.keying, isParent: isParent)
+            } else if table.keys[k].bucket.isFullAndIdle(at: now) {
+                tokens = Double(table.keys[k].bucket.capacityUnits) / 1e9
+            } else {
+                tokens = table.keys[k].bucket.tokens(at: now)
+            }
+            let mk = table.keys[k].metricsKey
+            keys.append(keySnapshot(metricsKey: mk, configuration: table.keys[k].bucket.configuration, tokens: tokens,
+                                    pending: ages, parent: p >= 0 ? table.keys[Int(p)].name : nil))
         }
         metrics.sampleGroups(to: now)
         var snapshot = FleetSnapshot(scenario: scenario.name, mode: .simulated, keying: table.keying, now: now,
@@ -55,6 +72,22 @@ extension FleetCore {
                              tuningMoves: tuningMoves, warnings: warnings())
         snapshot.replicas = replicaSnapshot()
         return snapshot
+    }
+
+    /// One key as a frame shows it, read field by field from its metrics record (a copy of the
+    /// whole record, with its histogram and series, costs more than the read-out itself).
+    /// `pending`: the waits so far of its waiters, head first.
+    private mutating func keySnapshot(metricsKey mk: Int, configuration: BucketConfiguration, tokens: Double,
+                                      pending: [Int64]?, parent: String?) -> KeySnapshot {
+        let waits = pending.map { metrics.waitPercentiles(key: mk, includingPending: $0) } ?? metrics.waitPercentiles(key: mk)
+        let (admitted, tokenSeries, queue) = metrics.keySeries(mk)
+        return KeySnapshot(key: metrics.keys[mk].name, group: metrics.keys[mk].group, capacity: configuration.capacity,
+                           refillPerSecond: configuration.refill.perSecond, tokens: tokens,
+                           waiters: metrics.keys[mk].waiting, oldestWaitSeconds: Double(pending?.first ?? 0) / 1e9,
+                           requests: metrics.keys[mk].requests, admitted: metrics.keys[mk].admitted,
+                           rejected: metrics.keys[mk].rejected, upstream429: metrics.keys[mk].upstream429,
+                           maxQueue: metrics.keys[mk].maxQueue, waitMs: waits, admittedPerSecond: admitted,
+                           tokenSeries: tokenSeries, queueSeries: queue, timedOut: metrics.keys[mk].timedOut, parent: parent)
     }
 
     /// The report of the run so far, over `duration` (default: time so far).

@@ -23,12 +23,17 @@ public struct KeySnapshot: Sendable, Equatable {
     public var queueSeries: [Double]
     /// Requests that gave up while waiting (deadline passed after a re-plan).
     public var timedOut: Int
+    /// The key of the parent bucket every request of this key passes too (its tenant's bucket,
+    /// or `global`, under hierarchical keying); nil for a key with no parent. The dashboard's
+    /// tenant tree folds each key under its parent; a driver that knows no parents leaves it nil.
+    public var parent: String?
 
     public init(key: String, group: String, capacity: Double, refillPerSecond: Double, tokens: Double,
                 waiters: Int, oldestWaitSeconds: Double, requests: Int, admitted: Int, rejected: Int,
                 upstream429: Int, maxQueue: Int, waitMs: WaitPercentiles,
-                admittedPerSecond: [Double], tokenSeries: [Double], queueSeries: [Double], timedOut: Int = 0) {
+                admittedPerSecond: [Double], tokenSeries: [Double], queueSeries: [Double], timedOut: Int = 0, parent: String? = nil) {
         self.timedOut = timedOut
+        self.parent = parent
         self.key = key; self.group = group; self.capacity = capacity; self.refillPerSecond = refillPerSecond
         self.tokens = tokens; self.waiters = waiters; self.oldestWaitSeconds = oldestWaitSeconds
         self.requests = requests; self.admitted = admitted; self.rejected = rejected
