@@ -14,11 +14,12 @@ final class LogLines: Sendable {
 struct SharedLimiterTests {
     static let config = try! BucketConfiguration(capacity: 4, refillPerSecond: 1)
 
-    func limiter(_ server: RedisServer, policy: StoreFailurePolicy, log: LogLines) -> (SharedLimiter, RedisClient) {
+    func limiter(_ server: RedisServer, policy: StoreFailurePolicy, log: LogLines,
+                 timeout: Duration = .seconds(5)) -> (SharedLimiter, RedisClient) {
         // A running server may take long to answer on a loaded machine; a stopped one refuses
         // at once, so the generous timeouts never slow the outage tests down.
         let client = RedisClient(RedisClientConfiguration(endpoint: server.endpoint, connections: 1, connectTimeout: .seconds(30),
-                                                          commandTimeout: .seconds(5), maximumBackoff: .milliseconds(200)))
+                                                          commandTimeout: timeout, maximumBackoff: .milliseconds(200)))
         let buckets = RedisBuckets(client: client, prefix: uniquePrefix())
         return (SharedLimiter(buckets: buckets, policy: policy, log: { log.append($0) }), client)
     }
