@@ -108,10 +108,16 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Fleet", "TerminalUI"], exclude: ["Golden"],
                     swiftSettings: strict),
-        .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "TokenBucket"], swiftSettings: strict),
+        // The redis-server both store test targets run against (one helper, not a copy each).
+        .target(name: "RedisTestServer", dependencies: [
+            "SharedStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], path: "Tests/RedisTestServer", swiftSettings: strict),
+        .testTarget(name: "SharedStoreTests", dependencies: ["SharedStore", "TokenBucket", "RedisTestServer"], swiftSettings: strict),
         .testTarget(name: "CompareTests", dependencies: ["Compare", "Fleet", "TokenBucket"], swiftSettings: strict),
         .testTarget(name: "GatewayTests", dependencies: [
-            "Gateway", "TokenBucket", "SharedStore",
+            "Gateway", "TokenBucket", "SharedStore", "RedisTestServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),

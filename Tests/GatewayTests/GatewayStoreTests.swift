@@ -1,3 +1,4 @@
+import RedisTestServer
 import AsyncHTTPClient
 import Foundation
 @testable import Gateway

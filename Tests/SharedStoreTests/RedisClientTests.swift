@@ -1,3 +1,4 @@
+import RedisTestServer
 import NIOCore
 import NIOPosix
 import SharedStore

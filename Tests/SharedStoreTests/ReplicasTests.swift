@@ -1,4 +1,5 @@
 @testable import SharedStore
+import RedisTestServer
 import Synchronization
 import Testing
 import TokenBucket

@@ -1,3 +1,4 @@
+import RedisTestServer
 import Synchronization
 import SharedStore
 import Testing

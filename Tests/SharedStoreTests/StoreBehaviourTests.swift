@@ -1,3 +1,4 @@
+import RedisTestServer
 import SharedStore
 import Testing
 import TokenBucket

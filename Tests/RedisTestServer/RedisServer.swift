@@ -2,19 +2,17 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SharedStore
-import Testing
 
-/// A redis-server for the gateway's shared-store tests (the same as SharedStoreTests' own):
-/// `BUCKETSCOPE_REDIS_URL` when set (CI), else one started here on a free loopback port with
-/// persistence off, stopped when the test process exits. A missing redis-server is a failure,
-/// never a skip.
-final class RedisServer: Sendable {
-    let endpoint: RedisEndpoint
+/// A redis-server for the tests: `BUCKETSCOPE_REDIS_URL` when set (CI), else one started here
+/// on a free loopback port with persistence off, stopped when the test process exits.
+/// A missing redis-server is a failure, never a skip.
+public final class RedisServer: Sendable {
+    public let endpoint: RedisEndpoint
     /// The redis-server started here (nil for `BUCKETSCOPE_REDIS_URL`).
     private let pid: pid_t?
 
     /// The server every test shares (each test uses its own key prefix).
-    static let shared: RedisServer = {
+    public static let shared: RedisServer = {
         if let url = ProcessInfo.processInfo.environment["BUCKETSCOPE_REDIS_URL"], !url.isEmpty {
             do { return RedisServer(endpoint: try RedisEndpoint(url), pid: nil) } catch {
                 fatalError("BUCKETSCOPE_REDIS_URL=\(url): \(error)")
@@ -29,7 +27,7 @@ final class RedisServer: Sendable {
     }
 
     /// Starts a private server (for tests that stop or restart it), on `port` or a free one.
-    static func start(port: Int? = nil) -> RedisServer {
+    public static func start(port: Int? = nil) -> RedisServer {
         let path = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let path else {
             fatalError("redis-server is not installed: the SharedStore tests need it (apt-get install redis-server)")
@@ -62,7 +60,7 @@ final class RedisServer: Sendable {
     }
 
     /// Stops a server this process started.
-    func stop() {
+    public func stop() {
         guard let pid else { return }
         kill(pid, SIGKILL)
         // Wait until the port refuses connections.
@@ -74,15 +72,21 @@ final class RedisServer: Sendable {
     }
 
     /// Freezes a server this process started (SIGSTOP): connections stay open, nothing answers.
-    func pause() { if let pid { kill(pid, SIGSTOP) } }
+    public func pause() { if let pid { kill(pid, SIGSTOP) } }
 
     /// Lets a paused server answer again.
-    func resume() { if let pid { kill(pid, SIGCONT) } }
+    public func resume() { if let pid { kill(pid, SIGCONT) } }
 
-    var url: String { "redis://\(endpoint.host):\(endpoint.port)" }
+    public var url: String { "redis://\(endpoint.host):\(endpoint.port)" }
+
+    /// A new client to this server. Its timeouts only catch a hang: a loaded machine has
+    /// taken more than the client's default 250 ms to connect on loopback.
+    public func client(connections: Int = 2, timeout: Duration = .seconds(30)) -> RedisClient {
+        RedisClient(RedisClientConfiguration(endpoint: endpoint, connections: connections, connectTimeout: .seconds(30), commandTimeout: timeout))
+    }
 
     private func waitUntilReady() {
-        for _ in 0..<200 {
+        for _ in 0..<2_400 {   // 60 s: a loaded machine may take seconds to start it
             if let socket = try? ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: endpoint.host, port: endpoint.port).wait() {
                 try? socket.close().wait()
@@ -90,10 +94,10 @@ final class RedisServer: Sendable {
             }
             usleep(25_000)
         }
-        fatalError("redis-server on port \(endpoint.port) did not start within 5 s")
+        fatalError("redis-server on port \(endpoint.port) did not start within 60 s")
     }
 
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         let channel = try! ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).wait()
         let port = channel.localAddress!.port!
@@ -102,7 +106,7 @@ final class RedisServer: Sendable {
     }
 }
 
-/// A store key prefix no other test uses.
-func uniquePrefix(_ name: String = #function) -> String {
-    "gwtest:\(name.prefix(while: { $0 != "(" })):\(UInt64.random(in: 0...UInt64.max)):"
+/// A key prefix no other test uses.
+public func uniquePrefix(_ name: String = #function) -> String {
+    "test:\(name.prefix(while: { $0 != "(" })):\(UInt64.random(in: 0...UInt64.max)):"
 }
