@@ -90,7 +90,23 @@ struct GCRA: Hashable, Sendable {
     /// Level at `t` in tokens.
     @inlinable
     func balance(_ tat: Int128, at t: Nanoseconds) -> Double {
-        Double(scaledLevel(tat, at: t)) / Double(q) / 1e9
+        GCRA.double(scaledLevel(tat, at: t)) / Double(q) / 1e9
+    }
+
+    /// `Double(v)`, correctly rounded as that is, without the standard library's generic
+    /// conversion from `Int128` (several times slower; this runs for every level read): the
+    /// top 64 significant bits, with a sticky bit for any bit below them, rounded by the
+    /// hardware's 64-bit conversion, then scaled by an exact power of two.
+    @inlinable
+    static func double(_ v: Int128) -> Double {
+        if let small = Int64(exactly: v) { return Double(small) }
+        let magnitude = v.magnitude
+        let zeros = magnitude.leadingZeroBitCount            // < 64 here: |v| >= 2^63
+        let normalized = magnitude << zeros                  // top bit at 127
+        var top = UInt64(truncatingIfNeeded: normalized >> 64)
+        if UInt64(truncatingIfNeeded: normalized) != 0 { top |= 1 }
+        let d = Double(top) * Double(sign: .plus, exponent: 64 - zeros, significand: 1)
+        return v < 0 ? -d : d
     }
 
     /// Adds `u` nano-tokens back at `t`, never above full.

@@ -188,6 +188,7 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     /// Adds `tokens` back to the key's bucket (and the parent's) now, capped at capacity: a
     /// request used less than it took.
     /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` unless finite and >= 0.
+    @_specialize(exported: true, where Key == String)
     public mutating func refund(_ tokens: Double, for key: Key, parent: Key? = nil, at now: Nanoseconds) throws {
         try adjust(tokens, named: "refund", for: key, parent: parent, at: now) { tat, g, u, t in g.refund(&tat, units: u, at: t) }
     }
@@ -195,6 +196,7 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     /// Takes `tokens` from the key's bucket (and the parent's) now, even into debt: a request
     /// used more than it took.
     /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` unless finite and >= 0.
+    @_specialize(exported: true, where Key == String)
     public mutating func charge(_ tokens: Double, for key: Key, parent: Key? = nil, at now: Nanoseconds) throws {
         try adjust(tokens, named: "charge", for: key, parent: parent, at: now) { tat, g, u, t in g.charge(&tat, units: u, at: t) }
     }
@@ -266,6 +268,7 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     // MARK: Read-outs
 
     /// Tokens the key's bucket holds at `now` (0 while it is in debt).
+    @_specialize(exported: true, where Key == String)
     public func tokens(for key: Key, at now: Nanoseconds) -> Double { Swift.max(0, balance(for: key, at: now)) }
 
     /// The key's level at `now`, negative by what is promised ahead of refill.

@@ -77,6 +77,20 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
         return try engine.withCore { c in try c.ledger.tryAcquire(cost, for: key, parent: parent, at: t) }
     }
 
+    /// ``tryAcquire(_:for:parent:)`` that also says what the key's bucket holds afterwards, read
+    /// under the same lock (a server's `remaining` header without a second lookup).
+    /// - Returns: the tokens left in the key's bucket after taking `cost`; nil when refused
+    ///   (nothing taken).
+    /// - Throws: as ``tryAcquire(_:for:parent:)``.
+    @inlinable
+    public func tryTake(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> Double? {
+        let t = engine.time.now()
+        return try engine.withCore { c in
+            guard try c.ledger.tryAcquire(cost, for: key, parent: parent, at: t) else { return nil }
+            return c.ledger.tokens(for: key, at: t)
+        }
+    }
+
     /// Reserves `cost` on the key (and parent) now, for a caller that schedules its own work
     /// (no task waits; see the type's notes on mixing this with waiters).
     public func reserve(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> KeyedReservation<Key> {
@@ -118,6 +132,7 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
     /// less than it took, or failed before using it. Waiters there move up.
     /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` unless finite and >= 0,
     ///   or for a parent without a parent configuration.
+    @_specialize(exported: true, where Key == String)
     public func refund(_ tokens: Double, for key: Key, parent: Key? = nil) throws {
         try engine.replan(KeyedCore<Key>.domains(key, parent)) { s, t in
             try s.refund(tokens, for: key, parent: parent, at: t)
@@ -126,10 +141,35 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
 
     /// Charges `tokens` to the key (and parent) now, even into debt: a request used more.
     /// Waiters there are re-planned behind the debt.
+    @_specialize(exported: true, where Key == String)
     public func charge(_ tokens: Double, for key: Key, parent: Key? = nil) throws {
         try engine.replan(KeyedCore<Key>.domains(key, parent)) { s, t in
             try s.charge(tokens, for: key, parent: parent, at: t)
         }
+    }
+
+    /// Settles a reservation of `reserved` tokens that turned out to use `used`: refunds the
+    /// difference or charges it (into debt if need be), as ``refund(_:for:parent:)`` or
+    /// ``charge(_:for:parent:)`` would, and reads the key's level under the same lock (a
+    /// server's `remaining` header after reconciling a response's usage).
+    /// - Returns: the tokens the key's bucket holds afterwards (0 while in debt).
+    /// - Throws: as ``refund(_:for:parent:)``, for amounts that are not finite and >= 0.
+    @discardableResult
+    @_specialize(exported: true, where Key == String)
+    public func settle(reserved: Double, used: Double, for key: Key, parent: Key? = nil) throws -> Double {
+        guard reserved.isFinite, reserved >= 0 else {
+            throw BucketError.invalidParameter(name: "reserved", value: reserved, requirement: "a finite number >= 0")
+        }
+        guard used.isFinite, used >= 0 else {
+            throw BucketError.invalidParameter(name: "used", value: used, requirement: "a finite number >= 0")
+        }
+        return try engine.replan(KeyedCore<Key>.domains(key, parent), { s, t in
+            if used < reserved {
+                try s.refund(reserved - used, for: key, parent: parent, at: t)
+            } else if used > reserved {
+                try s.charge(used - reserved, for: key, parent: parent, at: t)
+            }
+        }, read: { _, s, t in s.tokens(for: key, at: t) })
     }
 
     // MARK: Configuration
@@ -163,6 +203,7 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
 
     /// Tokens the key's bucket holds now (after settling the re-plan of cancelled waiters in
     /// the queue the key waits in: its own, or `parent`'s).
+    @_specialize(exported: true, where Key == String)
     public func tokens(for key: Key, parent: Key? = nil) -> Double {
         engine.read(KeyedCore<Key>.domain(key, parent)) { _, s, t in s.tokens(for: key, at: t) }
     }

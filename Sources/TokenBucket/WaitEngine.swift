@@ -152,10 +152,30 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
     ///   reconfiguration use) and exact arithmetic, at one rollback and one reservation per
     ///   waiter. A caller that reconciles every response while thousands of tasks wait pays
     ///   that per call.
-    func replan<R: Sendable>(_ domains: [Core.Domain]?, _ change: (inout Core.Ledger, Nanoseconds) throws -> R) rethrows -> R {
+    func replan<R: Sendable>(_ domains: @autoclosure () -> [Core.Domain]?,
+                             _ change: (inout Core.Ledger, Nanoseconds) throws -> R) rethrows -> R {
+        try replan(domains(), change) { result, _, _ in result }
+    }
+
+    /// ``replan(_:_:)`` that ends by reading the ledger with `read` under the same lock, once
+    /// the waiters are queued again: what a bucket holds after the change and the re-plan.
+    func replan<R, Out: Sendable>(_ domains: @autoclosure () -> [Core.Domain]?,
+                                  _ change: (inout Core.Ledger, Nanoseconds) throws -> R,
+                                  read: (R, Core.Ledger, Nanoseconds) -> Out) rethrows -> Out {
         let t = time.now()
+        // Nobody waits anywhere (the common case for a server's refunds and charges): nothing
+        // to unwind or re-plan, so no queue is looked up and nothing is collected.
+        if let done = try withCore({ c -> Out? in
+            guard c.isIdle else { return nil }
+            let at = Swift.max(t, c.ledger.timeFloor)
+            let result = try change(&c.ledger, at)
+            return read(result, c.ledger, at)
+        }) {
+            return done
+        }
         var effects = Effects<Core.Ledger.Hold>()
         defer { effects.resumeAll() }
+        let domains = domains()
         return try withCore { c in
             var unwound: [(Core.Domain, QueuedWaiter<Core.Ledger>)] = []
             var seen = Set<Core.Domain>()
@@ -174,7 +194,7 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
             }
             reappend(unwound, in: &c, at: t, effects: &effects)
             for d in seen { c.withQueue(d) { q, ledger in arm(d, &q, ledger) } }
-            return result
+            return read(result, c.ledger, Swift.max(at, c.ledger.timeFloor))
         }
     }
 
@@ -193,7 +213,9 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
         var effects = Effects<Core.Ledger.Hold>()
         defer { effects.resumeAll() }
         return withCore { c in
-            c.withQueue(domain) { q, ledger in
+            // No queue anywhere: nothing due, nothing to settle.
+            if c.isIdle { return body(WaitQueue(), c.ledger, Swift.max(t, c.ledger.timeFloor)) }
+            return c.withQueue(domain) { q, ledger in
                 let now = Swift.max(t, ledger.timeFloor)
                 q.popDue(at: now, ledger: &ledger, effects: &effects)
                 arm(domain, &q, ledger)

@@ -34,6 +34,38 @@ struct GatewayFastPathTests {
     }
 }
 
+/// The connection's state on the fast path: the idle timeout counts from the last request
+/// whichever path carried it.
+@Suite("Gateway fast path idle timeout (real time)")
+struct GatewayFastPathIdleTests {
+    @Test("real time: a connection carrying only fast requests stays open while they come, and closes once idle")
+    func idleAfterFastTraffic() async throws {
+        var c = testConfig(capacity: 100, refill: 100)
+        c.clientTimeout = .milliseconds(400)
+        try await GatewayHarness.with(c) { h in
+            let port = h.port
+            let body = GatewayHarness.chat(maxTokens: 5)
+            let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-idle\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            // Eight requests 150 ms apart (1.2 s, three timeouts long) on one connection, then silence.
+            let (statuses, closedAfter) = try await offPool { () -> ([Int], Duration?) in
+                let connection = try RawHTTP.Connection(port: port)
+                var statuses: [Int] = []
+                for _ in 0..<8 {
+                    statuses.append(try connection.exchange(request).status)
+                    Thread.sleep(forTimeInterval: 0.15)
+                }
+                return (statuses, connection.waitForClose(upTo: 20))
+            }
+            #expect(statuses == Array(repeating: 200, count: 8))
+            let closed = try #require(closedAfter, "the idle connection was never closed")
+            #expect(closed < .seconds(15))
+            let stats = try #require(h.server.responder.metrics.stats()[ClientKey.fingerprint("sk-idle")])
+            #expect(stats.admitted == 8)
+        }
+    }
+}
+
 /// A blocking HTTP/1.1 client over one socket: sends raw bytes, reads `answers` answers with a
 /// content-length (or none) in order. Runs off the test's executor (detached task).
 enum RawHTTP {
@@ -44,6 +76,81 @@ enum RawHTTP {
     }
 
     struct Failure: Error, CustomStringConvertible { var description: String }
+
+    /// One kept-alive connection: a request, its answer, and so on.
+    final class Connection {
+        let fd: Int32
+        private var buffer: [UInt8] = []
+
+        init(port: Int) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw Failure(description: "socket") }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { close(fd); throw Failure(description: "connect") }
+        }
+
+        deinit { close(fd) }
+
+        func exchange(_ text: String) throws -> Answer {
+            let bytes = Array(text.utf8)
+            var sent = 0
+            while sent < bytes.count {
+                let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+                guard n > 0 else { throw Failure(description: "send") }
+                sent += n
+            }
+            return try RawHTTP.readAnswer(fd, &buffer)
+        }
+
+        /// How long until the server closes the connection (nil: not within `seconds`).
+        func waitForClose(upTo seconds: Int) -> Duration? {
+            let start = ContinuousClock.now
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while ContinuousClock.now - start < .seconds(seconds) {
+                let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n == 0 { return ContinuousClock.now - start }
+                if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { return ContinuousClock.now - start }
+            }
+            return nil
+        }
+    }
+
+    /// Reads one answer (head and a content-length body) from `fd`, keeping what follows.
+    static func readAnswer(_ fd: Int32, _ buffer: inout [UInt8]) throws -> Answer {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        func fill() throws {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw Failure(description: "connection ended") }
+            buffer.append(contentsOf: chunk[..<n])
+        }
+        let separator = Array("\r\n\r\n".utf8)
+        var end: Int?
+        while end == nil {
+            if buffer.count >= 4 { end = (0...(buffer.count - 4)).first { buffer[$0..<($0 + 4)].elementsEqual(separator) } }
+            if end == nil { try fill() }
+        }
+        let head = String(decoding: buffer[..<end!], as: UTF8.self).components(separatedBy: "\r\n")
+        buffer.removeFirst(end! + 4)
+        let status = Int(head[0].split(separator: " ")[1]) ?? 0
+        var headers: [String: String] = [:]
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        while buffer.count < length { try fill() }
+        let answer = Answer(status: status, headers: headers, body: String(decoding: buffer[..<length], as: UTF8.self))
+        buffer.removeFirst(length)
+        return answer
+    }
 
     static func exchange(port: Int, sending text: String, answers count: Int) throws -> [Answer] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -5,10 +5,11 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
-/// Hummingbird's HTTP/1.1 child channel (as `HTTP1Channel` sets it up) with the gateway's two
-/// handlers in place: ``HangUpWatch`` after the codec, and ``FastProxyHandler`` after the
-/// connection-state handler (idle timeout, graceful shutdown), right before Hummingbird's own
-/// request handling, so the state handler sees the fast path's requests and answers too.
+/// Hummingbird's HTTP/1.1 child channel (as `HTTP1Channel` sets it up) with the gateway's
+/// handlers: ``ClientConnection`` right after NIO's HTTP/1.1 codec (the event-loop fast path,
+/// and the connection's idle timeout and graceful shutdown for both paths, in place of
+/// Hummingbird's `HTTPConnectionStateHandler`), then the conversion to Hummingbird's types,
+/// then ``HangUpWatch``.
 struct GatewayHTTP1Channel: HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
@@ -23,11 +24,10 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
             try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false,
                                                  withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
                                                  withDecoderLimitConfiguration: .init())
+            try sync.addHandler(ClientConnection(responder: gateway, fastPath: fastPath, maxBody: gateway.config.maxBodyBytes,
+                                                 idleTimeout: idleTimeout))
             try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try sync.addHandler(HangUpWatch())
-            try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout.map { .nanoseconds($0.nanoseconds) },
-                                                           logger: logger))
-            if fastPath { try sync.addHandler(FastProxyHandler(responder: gateway, maxBody: gateway.config.maxBodyBytes)) }
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import NIOCore
 
 /// The rate-limit response fields, on every answer (success and 429):
 ///
@@ -27,34 +28,136 @@ public enum RateLimitHeaders {
     static let shouldRetry = HTTPField.Name("x-should-retry")!
 
     /// Adds the status fields of `status` to `headers`, which must not hold any of them yet
-    /// (appended, not replaced: this runs for every answer).
-    public static func add(_ status: [GatewayDimension: DimensionStatus], to headers: inout HTTPFields) {
+    /// (appended, not replaced: this runs for every answer). The same text as ``write(_:into:)``.
+    public static func add(_ status: GatewayLevels, to headers: inout HTTPFields) {
+        var scratch = ByteBuffer()
+        forEachField(status, &scratch) { name, value in
+            headers.append(HTTPField(name: HTTPField.Name(name)!, value: String(buffer: value)))
+        }
+    }
+
+    /// Writes the status fields of `status` as HTTP/1.1 header lines (`name: value\r\n`) into
+    /// `buffer`: the event-loop path's answer head, written without a `String` per value.
+    public static func write(_ status: GatewayLevels, into buffer: inout ByteBuffer) {
+        var scratch = ByteBuffer()
+        scratch.reserveCapacity(64)
+        forEachField(status, &scratch) { name, value in
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeImmutableBuffer(value)
+            buffer.writeStaticString("\r\n")
+        }
+    }
+
+    /// Each field in order: its name and its value, formatted into `scratch` (reused).
+    private static func forEachField(_ status: GatewayLevels, _ scratch: inout ByteBuffer,
+                                     _ field: (String, ByteBuffer) -> Void) {
+        func emit(_ name: String, _ format: (inout ByteBuffer) -> Void) {
+            scratch.clear()
+            format(&scratch)
+            field(name, scratch)
+        }
         if let r = status[.requests] {
-            headers.append(HTTPField(name: limitRequests, value: whole(r.limit)))
-            headers.append(HTTPField(name: remainingRequests, value: String(Int(r.remaining.rounded(.down)))))
-            headers.append(HTTPField(name: resetRequests, value: goDuration(r.resetSeconds)))
+            emit("x-ratelimit-limit-requests") { writeWhole(r.limit, into: &$0) }
+            emit("x-ratelimit-remaining-requests") { writeDecimal(Int64(r.remaining.rounded(.down)), into: &$0) }
+            emit("x-ratelimit-reset-requests") { writeGoDuration(r.resetSeconds, into: &$0) }
         }
         if let t = status[.tokens] {
-            headers.append(HTTPField(name: limitTokens, value: whole(t.limit)))
-            headers.append(HTTPField(name: remainingTokens, value: String(Int(t.remaining.rounded(.down)))))
-            headers.append(HTTPField(name: resetTokens, value: goDuration(t.resetSeconds)))
+            emit("x-ratelimit-limit-tokens") { writeWhole(t.limit, into: &$0) }
+            emit("x-ratelimit-remaining-tokens") { writeDecimal(Int64(t.remaining.rounded(.down)), into: &$0) }
+            emit("x-ratelimit-reset-tokens") { writeGoDuration(t.resetSeconds, into: &$0) }
         }
-        var policies = ""
-        var states = ""
-        for d in GatewayDimension.allCases {
-            guard let s = status[d] else { continue }
-            if !policies.isEmpty {
-                policies += ", "
-                states += ", "
+        guard !status.isEmpty else { return }
+        emit("RateLimit-Policy") { out in
+            var first = true
+            for d in GatewayDimension.allCases {
+                guard let s = status[d] else { continue }
+                if !first { out.writeStaticString(", ") }
+                first = false
+                out.writeStaticString("\"")
+                out.writeString(d.rawValue)
+                out.writeStaticString("\";q=")
+                writeWhole(s.limit, into: &out)
+                out.writeStaticString(";w=")
+                writeDecimal(Int64(s.windowSeconds.rounded(.up)), into: &out)
+                if d != .requests { out.writeStaticString(";bucketscope-qu=\"tokens\"") }
             }
-            policies += "\"\(d.rawValue)\";q=\(whole(s.limit));w=\(Int(s.windowSeconds.rounded(.up)))"
-            if d != .requests { policies += ";bucketscope-qu=\"tokens\"" }
-            states += "\"\(d.rawValue)\";r=\(Int(s.remaining.rounded(.down)));t=\(Int(s.resetSeconds.rounded(.up)))"
         }
-        if !policies.isEmpty {
-            headers.append(HTTPField(name: policy, value: policies))
-            headers.append(HTTPField(name: state, value: states))
+        emit("RateLimit") { out in
+            var first = true
+            for d in GatewayDimension.allCases {
+                guard let s = status[d] else { continue }
+                if !first { out.writeStaticString(", ") }
+                first = false
+                out.writeStaticString("\"")
+                out.writeString(d.rawValue)
+                out.writeStaticString("\";r=")
+                writeDecimal(Int64(s.remaining.rounded(.down)), into: &out)
+                out.writeStaticString(";t=")
+                writeDecimal(Int64(s.resetSeconds.rounded(.up)), into: &out)
+            }
         }
+    }
+
+    /// A whole number in decimal, written digit by digit (no `String`).
+    static func writeDecimal(_ value: Int64, into buffer: inout ByteBuffer) {
+        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+        var v = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[19 - n] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                n += 1
+            } while v > 0
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: d[(20 - n)...]))
+        }
+    }
+
+    /// ``whole(_:)`` into a buffer.
+    static func writeWhole(_ x: Double, into buffer: inout ByteBuffer) {
+        if x == x.rounded() && abs(x) < 9e18 { writeDecimal(Int64(x), into: &buffer) } else { buffer.writeString(whole(x)) }
+    }
+
+    /// ``goDuration(_:)`` into a buffer.
+    static func writeGoDuration(_ seconds: Double, into buffer: inout ByteBuffer) {
+        let ms = Int64((Swift.max(0, seconds) * 1000).rounded(.up))
+        if ms == 0 {
+            buffer.writeStaticString("0s")
+            return
+        }
+        if ms < 1000 {
+            writeDecimal(ms, into: &buffer)
+            buffer.writeStaticString("ms")
+            return
+        }
+        let h = ms / 3_600_000
+        let m = (ms / 60_000) % 60
+        let s = ms % 60_000
+        if h > 0 {
+            writeDecimal(h, into: &buffer)
+            buffer.writeStaticString("h")
+        }
+        if h > 0 || m > 0 {
+            writeDecimal(m, into: &buffer)
+            buffer.writeStaticString("m")
+        }
+        writeDecimal(s / 1000, into: &buffer)
+        var frac = s % 1000
+        if frac != 0 {
+            buffer.writeStaticString(".")
+            var width = 3
+            while frac % 10 == 0 { frac /= 10; width -= 1 }
+            // Leading zeros of the fraction (`1.05s`).
+            var scale: Int64 = 1
+            for _ in 1..<width { scale *= 10 }
+            while scale > frac { buffer.writeStaticString("0"); scale /= 10 }
+            writeDecimal(frac, into: &buffer)
+        }
+        buffer.writeStaticString("s")
     }
 
     /// Whether an upstream field is one of these (the gateway's own replace the upstream's).

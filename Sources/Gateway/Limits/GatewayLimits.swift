@@ -37,9 +37,22 @@ public final class GatewayLimits: Sendable {
         }
 
         func parentSpec(tenant: String) -> LimitSpec { (tenantOverrides[tenant] ?? LimitSpec()).over(parent) }
+
+        /// The last spec resolved, and its resolution (most bucket sets share one spec: the
+        /// base), so admission does not rebuild configurations for every request.
+        var memo: (spec: LimitSpec, resolved: ResolvedLimits)? = nil
+
+        /// `spec` resolved into bucket configurations (memoized; nil if it does not resolve,
+        /// which validated settings never hold).
+        mutating func resolved(_ spec: LimitSpec) -> ResolvedLimits? {
+            if let memo, memo.spec == spec { return memo.resolved }
+            guard let r = ResolvedLimits(spec) else { return nil }
+            memo = (spec, r)
+            return r
+        }
     }
 
-    let buckets: [GatewayDimension: KeyedBuckets<String>]
+    let buckets: DimensionBuckets
     let settings: Mutex<Settings>
     /// The shared store, when configured: admission, reconciliation and read-outs go there.
     let store: GatewayStore?
@@ -58,9 +71,7 @@ public final class GatewayLimits: Sendable {
         let s = Settings(keying: config.keying, base: base, parent: config.parent.over(base),
                          keyOverrides: keyOverrides, tenantOverrides: config.tenants)
         let placeholder = try BucketConfiguration(capacity: 1, refillPerSecond: 1)
-        var b: [GatewayDimension: KeyedBuckets<String>] = [:]
-        for d in GatewayDimension.allCases { b[d] = KeyedBuckets<String>(placeholder) }
-        buckets = b
+        buckets = DimensionBuckets { _ in KeyedBuckets<String>(placeholder) }
         settings = Mutex(s)
         store = config.store.map { GatewayStore(settings: $0, prefix: config.storePrefix, logger: logger, registry: registry) }
         try configureBuckets(s)
@@ -107,7 +118,7 @@ public final class GatewayLimits: Sendable {
         let start = clock.now
         var taken: [(GatewayDimension, Double)] = []
         func giveBackTaken() {
-            for (d, cost) in taken { try? buckets[d]!.refund(cost, for: bucket, parent: parentFor(d, parent, parentSpec)) }
+            for (d, cost) in taken { try? buckets[d].refund(cost, for: bucket, parent: parentFor(d, parent, parentSpec)) }
         }
         for (d, cost) in plan {
             var attempt = 0
@@ -118,7 +129,7 @@ public final class GatewayLimits: Sendable {
                 // has room. Such a refusal (a wait within the slack) is retried, twice at most.
                 let left = Swift.max(GatewayLimits.clockSlack, maxWait - (clock.now - start))
                 do {
-                    try await buckets[d]!.acquire(cost, for: bucket, parent: parentFor(d, parent, parentSpec), timeout: left)
+                    try await buckets[d].acquire(cost, for: bucket, parent: parentFor(d, parent, parentSpec), timeout: left)
                     taken.append((d, cost))
                     break
                 } catch BucketError.deadlineExceeded(let after, _) where after <= GatewayLimits.clockSlack && attempt < 2 {
@@ -158,13 +169,20 @@ public final class GatewayLimits: Sendable {
     public func giveBack(_ ticket: GatewayTicket) {
         if let store, ticket.permit != nil { return giveBackShared(store, ticket) }
         for (d, cost) in ticket.taken {
-            try? buckets[d]!.refund(cost, for: ticket.bucket, parent: ticket.parentDimensions.contains(d) ? ticket.parent : nil)
+            try? buckets[d].refund(cost, for: ticket.bucket, parent: ticket.parentDimensions.contains(d) ? ticket.parent : nil)
         }
     }
 
     /// Settles a ticket's token reservations with the usage the upstream reported: refunds
     /// what was over-estimated, charges (into debt if need be) what was under-estimated.
     public func reconcile(_ ticket: GatewayTicket, usage: TokenUsage) {
+        var unused = GatewayLevels()
+        reconcile(ticket, usage: usage, levels: &unused)
+    }
+
+    /// ``reconcile(_:usage:)``, updating `levels` (the ticket's levels at admission) with what
+    /// each reconciled bucket holds afterwards, read under the same lock.
+    func reconcile(_ ticket: GatewayTicket, usage: TokenUsage, levels: inout GatewayLevels) {
         if let store, ticket.permit != nil { return reconcileShared(store, ticket, usage: usage) }
         for (d, reserved) in ticket.taken {
             let actual: Double
@@ -175,31 +193,27 @@ public final class GatewayLimits: Sendable {
             case .outputTokens: actual = Double(usage.output)
             }
             let parent = ticket.parentDimensions.contains(d) ? ticket.parent : nil
-            if actual < reserved {
-                try? buckets[d]!.refund(reserved - actual, for: ticket.bucket, parent: parent)
-            } else if actual > reserved {
-                try? buckets[d]!.charge(actual - reserved, for: ticket.bucket, parent: parent)
-            }
+            guard let left = try? buckets[d].settle(reserved: reserved, used: actual, for: ticket.bucket, parent: parent) else { continue }
+            levels[d]?.remaining = left
         }
     }
 
     // MARK: Read-outs
 
     /// Limit, remaining and reset of each limited dimension of a bucket set, for headers.
-    public func status(bucket: String) -> [GatewayDimension: DimensionStatus] {
-        let spec = settings.withLock { $0.spec(bucket: bucket) }
-        var out: [GatewayDimension: DimensionStatus] = [:]
-        guard let set = try? spec.buckets() else { return out }
-        let keying = store == nil ? nil : self.keying
-        for d in Self.dimensions(spec) {
-            guard let c = set[d] else { continue }
+    public func status(bucket: String) -> GatewayLevels {
+        let (resolved, keying) = settings.withLock { s in (s.resolved(s.spec(bucket: bucket)), s.keying) }
+        var out = GatewayLevels()
+        guard let resolved else { return out }
+        for d in GatewayDimension.allCases {
+            guard let c = resolved.set[d] else { continue }
             let tokens: Double
-            if let store, let keying {
+            if let store {
                 tokens = Swift.max(0, store.levels.level(GatewayStore.key(keying, bucket: bucket, d), c))
             } else {
-                tokens = buckets[d]!.tokens(for: bucket)
+                tokens = buckets[d].tokens(for: bucket)
             }
-            out[d] = DimensionStatus(limit: c.capacity, remaining: tokens, refillPerSecond: c.refill.perSecond)
+            out[d] = resolved.status(d, remaining: tokens)
         }
         return out
     }
@@ -209,7 +223,7 @@ public final class GatewayLimits: Sendable {
 
     /// Bucket sets held by the request dimension (the largest), for the bounded-memory check.
     /// With a shared store: store keys whose level this gateway holds.
-    public var heldKeys: Int { store?.levels.count ?? buckets[.requests]!.count }
+    public var heldKeys: Int { store?.levels.count ?? buckets[.requests].count }
 
     /// Returns once every reconciliation and give-back sent to the shared store so far has
     /// been answered (at once without a store).
@@ -224,7 +238,7 @@ public final class GatewayLimits: Sendable {
     public func evictIdle() -> Int {
         var dropped = 0
         for d in GatewayDimension.allCases {
-            let n = buckets[d]!.evictIdle()
+            let n = buckets[d].evictIdle()
             if d == .requests { dropped = n }
         }
         return dropped
@@ -284,7 +298,7 @@ public final class GatewayLimits: Sendable {
         let parent = try s.parent.buckets()
         let placeholder = try BucketConfiguration(capacity: 1, refillPerSecond: 1)
         for d in GatewayDimension.allCases {
-            let kb = buckets[d]!
+            let kb = buckets[d]
             kb.setDefaultConfiguration(base[d] ?? placeholder)
             kb.setParentConfiguration(s.keying == .hierarchical ? (parent[d] ?? placeholder) : nil)
             // Overrides are keyed by bucket name: key names, or tenant names under per-tenant.
@@ -345,16 +359,42 @@ public struct GatewayRefusal: Sendable, Equatable {
     }
 }
 
-/// One dimension of a bucket set now.
-public struct DimensionStatus: Sendable, Equatable {
-    /// Capacity (burst), in requests or tokens.
-    public var limit: Double
-    /// Available now (0 while in debt).
-    public var remaining: Double
-    public var refillPerSecond: Double
+/// The keyed buckets of each dimension, in fixed slots.
+struct DimensionBuckets: Sendable {
+    let requests: KeyedBuckets<String>
+    let tokens: KeyedBuckets<String>
+    let inputTokens: KeyedBuckets<String>
+    let outputTokens: KeyedBuckets<String>
 
-    /// Seconds until the bucket is full again.
-    public var resetSeconds: Double { Swift.max(0, limit - remaining) / refillPerSecond }
-    /// Seconds a full bucket takes to refill from empty: the window of the IETF fields.
-    public var windowSeconds: Double { limit / refillPerSecond }
+    init(_ make: (GatewayDimension) -> KeyedBuckets<String>) {
+        requests = make(.requests); tokens = make(.tokens)
+        inputTokens = make(.inputTokens); outputTokens = make(.outputTokens)
+    }
+
+    subscript(dimension: GatewayDimension) -> KeyedBuckets<String> {
+        switch dimension {
+        case .requests: return requests
+        case .tokens: return tokens
+        case .inputTokens: return inputTokens
+        case .outputTokens: return outputTokens
+        }
+    }
+}
+
+/// A level's limits resolved into bucket configurations, with the dimensions it limits.
+struct ResolvedLimits: Sendable {
+    let set: BucketSet
+    let dimensions: Set<GatewayDimension>
+
+    init?(_ spec: LimitSpec) {
+        guard let set = try? spec.buckets() else { return nil }
+        self.set = set
+        dimensions = GatewayLimits.dimensions(spec)
+    }
+
+    /// The header view of dimension `d` holding `remaining`.
+    func status(_ d: GatewayDimension, remaining: Double) -> DimensionStatus? {
+        guard let c = set[d] else { return nil }
+        return DimensionStatus(limit: c.capacity, remaining: remaining, refillPerSecond: c.refill.perSecond)
+    }
 }

@@ -11,8 +11,8 @@ import Synchronization
 /// the visit is only the key (no allocation).
 public struct GatewayVisit: Sendable {
     public let key: ClientKey
-    /// The key's row in the metrics (its id, or `(other)` past `tracked_keys`).
-    let row: String
+    /// The key's row in the metrics (its id's, or `(other)`'s past `tracked_keys`).
+    let row: KeyRow
     let followed: FollowedRequest?
 }
 

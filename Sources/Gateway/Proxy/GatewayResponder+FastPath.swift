@@ -1,14 +1,13 @@
-import HTTPTypes
-import Hummingbird
 import NIOCore
 import NIOHTTP1
 
 /// The event-loop path: the common request (a key, a well-formed non-streaming body, admitted
-/// at once, an `http://` upstream) handled without leaving the connection's event loop, so it
-/// costs no task switches. Everything else — errors, 429s, waiting, streams, `https://`
-/// upstreams, `/healthz`, `/metrics` — takes the Hummingbird path (``respond(to:context:)``),
-/// which decides it from scratch: the fast path takes nothing before it knows it can carry the
-/// request. See ``FastProxyHandler``.
+/// at once, an `http://` upstream) handled without leaving the connection's event loop and
+/// without the Hummingbird request types, so it costs no task switch and no conversion.
+/// Everything else — errors, 429s, waiting, streams, `https://` upstreams, `/healthz`,
+/// `/metrics` — takes the Hummingbird path (``respond(to:context:)``), which decides it from
+/// scratch: the fast path takes nothing before it knows it can carry the request. See
+/// ``ClientConnection``.
 extension GatewayResponder {
     /// A request the event-loop path carries: admitted, with what it will send upstream.
     struct FastRequest {
@@ -17,69 +16,151 @@ extension GatewayResponder {
         let visit: GatewayVisit
         let counted: Bool
         let ticket: GatewayTicket
+        /// The bucket set's levels at admission, for the answer's rate-limit fields.
+        let levels: GatewayLevels
         let upstream: UpstreamRequest
         let target: UpstreamTarget
     }
 
-    /// Whether a request head may take the fast path (its body decides the rest).
-    func fastCandidate(_ head: HTTPRequest) -> Bool {
-        guard let path = head.path, path.hasPrefix("/v1/") else { return false }
+    /// Whether a request head may take the fast path (its body decides the rest): HTTP/1.1
+    /// keep-alive, under `/v1/`, a method with nothing special about it, no `expect`.
+    func fastCandidate(_ head: HTTPRequestHead) -> Bool {
+        guard head.version == .http1_1, head.uri.utf8.starts(with: "/v1/".utf8) else { return false }
         switch head.method {
-        case .post, .get, .put, .patch, .delete: break
+        case .POST, .GET, .PUT, .PATCH, .DELETE: break
         default: return false
         }
-        // A client expecting 100-continue or a close after the answer: the Hummingbird path.
-        if head.headerFields[.expect] != nil { return false }
-        if let c = head.headerFields[.connection], c.lowercased().contains("close") { return false }
-        return true
+        return !head.headers.contains(name: "expect") && head.isKeepAlive
     }
 
     /// Admits `head` with `body` at once when the fast path can carry it; nil (having taken
-    /// and counted nothing) for anything the Hummingbird path must decide.
-    func fastAdmit(_ head: HTTPRequest, body: ByteBuffer) -> FastRequest? {
-        guard let target = upstreamTarget, let fullPath = head.path else { return nil }
-        let path = fullPath.firstIndex(of: "?").map { String(fullPath[..<$0]) } ?? fullPath
-        guard let secret = ClientKey.secret(in: head.headerFields), let client = directory.client(for: secret) else { return nil }
-        let route = head.method == .post ? CountedRoute(rawValue: path) : nil
+    /// and counted nothing) for anything the Hummingbird path must decide. `keys` is the
+    /// connection's cache of its last API key (a connection nearly always carries one key).
+    func fastAdmit(_ head: HTTPRequestHead, body: ByteBuffer, keys: inout FastKeyCache) -> FastRequest? {
+        guard let target = upstreamTarget else { return nil }
+        let fullPath = head.uri
+        guard let client = keys.client(for: head.headers, in: directory) else { return nil }
+        var route: CountedRoute?
+        if head.method == .POST {
+            let path = fullPath.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(fullPath[..<$0]) } ?? fullPath
+            route = CountedRoute(rawValue: path)
+        }
         var estimate: TokenEstimate?
         if let route {
-            guard let type = head.headerFields[.contentType], type.lowercased().hasPrefix("application/json") else { return nil }
+            guard let type = head.headers.first(name: "content-type"), FastKeyCache.isJSON(type) else { return nil }
             let scanned: RequestScan? = body.withUnsafeReadableBytes { bytes in try? RequestScan(bytes) }
             // Not JSON (400) or a stream (relayed as it arrives): the Hummingbird path.
             guard let scan = scanned, !scan.stream else { return nil }
             estimate = scan.estimate(route: route, defaultMaxTokens: config.defaultMaxTokens)
         }
-        guard let ticket = limits.tryAdmit(client, estimate: estimate) else { return nil }
-        let visit = metrics.arrived(client)
-        metrics.decided(visit, admittedAfter: .zero, limited: false, estimated: estimate?.total ?? 0)
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headerFields.count + 2)
-        for field in head.headerFields where !GatewayResponder.notForwarded.contains(field.name.canonicalName) {
-            headers.add(name: field.name.rawName, value: field.value)
-        }
-        let hasBody = body.readableBytes > 0 || head.method == .post || head.method == .put || head.method == .patch
-        let upstream = UpstreamRequest(method: HTTPMethod(rawValue: head.method.rawValue), uri: fullPath, headers: headers,
-                                       body: hasBody ? body : nil)
-        return FastRequest(client: client, visit: visit, counted: route != nil, ticket: ticket, upstream: upstream, target: target)
+        guard let (ticket, levels) = limits.tryAdmit(client, estimate: estimate) else { return nil }
+        let visit = metrics.admittedAtOnce(client, estimated: estimate?.total ?? 0)
+        let hasBody = body.readableBytes > 0 || head.method == .POST || head.method == .PUT || head.method == .PATCH
+        // The client's fields as they came: the connection's own are left out when written.
+        let upstream = UpstreamRequest(method: head.method, uri: fullPath, headers: head.headers, body: hasBody ? body : nil)
+        return FastRequest(client: client, visit: visit, counted: route != nil, ticket: ticket, levels: levels,
+                           upstream: upstream, target: target)
     }
 
-    /// The client's answer to a fast request, its ticket settled: the upstream's answer with
-    /// the rate-limit fields, or a 502/504 in OpenAI's shape.
-    func fastAnswer(_ result: Result<UpstreamAnswer, any Error>, for request: FastRequest) -> (HTTPResponse, ByteBuffer) {
+    /// The client's answer to a fast request as HTTP/1.1 bytes, its ticket settled: the
+    /// upstream's answer with the rate-limit fields, or a 502/504 in OpenAI's shape.
+    func fastAnswer(_ result: Result<UpstreamAnswer, any Error>, for request: FastRequest,
+                    allocator: ByteBufferAllocator) -> ByteBuffer {
         switch result {
         case .success(let answer):
-            var headers = answered(answer, client: request.client, visit: request.visit)
+            let code = Int(answer.status.code)
+            metrics.upstreamAnswered(request.visit, status: code, headers: answer.headers)
+            if code == 429 { logger.info("upstream 429 passed through", metadata: ["key": "\(request.client.id)"]) }
             let body: ByteBuffer
             if case .complete(let b) = answer.body { body = b } else { body = ByteBuffer() }   // gathered: always complete
-            settle(request.ticket, status: answer.status, body: body, counted: request.counted, visit: request.visit,
-                   headers: &headers)
-            headers[.contentLength] = String(body.readableBytes)
-            return (HTTPResponse(status: .init(code: Int(answer.status.code)), headerFields: headers), body)
+            var levels = request.levels
+            if !(200..<300).contains(code) {
+                limits.reconcile(request.ticket, usage: TokenUsage(input: 0, output: 0), levels: &levels)
+            } else if request.counted, let usage = TokenUsage(responseBody: body) {
+                limits.reconcile(request.ticket, usage: usage, levels: &levels)
+                metrics.reconciled(request.visit, tokens: usage.total)
+            }
+            var out = allocator.buffer(capacity: 640 + body.readableBytes)
+            Self.writeStatusLine(code, answer.status.reasonPhrase, into: &out)
+            for (name, value) in answer.headers where HeaderName.isRelayed(name) {
+                out.writeString(name)
+                out.writeStaticString(": ")
+                out.writeString(value)
+                out.writeStaticString("\r\n")
+            }
+            RateLimitHeaders.write(levels, into: &out)
+            Self.writeBody(body, into: &out)
+            return out
         case .failure(let error):
             let e = upstreamFailure(error, ticket: request.ticket, client: request.client)
             let body = ByteBuffer(string: e.body)
-            let headers: HTTPFields = [.contentType: "application/json", .contentLength: String(body.readableBytes)]
-            return (HTTPResponse(status: e.status, headerFields: headers), body)
+            var out = allocator.buffer(capacity: 128 + body.readableBytes)
+            Self.writeStatusLine(Int(e.status.code), e.status.reasonPhrase, into: &out)
+            out.writeStaticString("content-type: application/json\r\n")
+            Self.writeBody(body, into: &out)
+            return out
+        }
+    }
+
+    private static func writeStatusLine(_ code: Int, _ reason: String, into out: inout ByteBuffer) {
+        out.writeStaticString("HTTP/1.1 ")
+        RateLimitHeaders.writeDecimal(Int64(code), into: &out)
+        out.writeStaticString(" ")
+        out.writeString(reason)
+        out.writeStaticString("\r\n")
+    }
+
+    /// `content-length`, the blank line and the body.
+    private static func writeBody(_ body: ByteBuffer, into out: inout ByteBuffer) {
+        out.writeStaticString("content-length: ")
+        RateLimitHeaders.writeDecimal(Int64(body.readableBytes), into: &out)
+        out.writeStaticString("\r\n\r\n")
+        out.writeImmutableBuffer(body)
+    }
+}
+
+/// A connection's last API key and the client it names: most connections carry one key for
+/// their whole life, so the key's parsing, lookup and fingerprint are done once per connection.
+struct FastKeyCache {
+    private var field: String?
+    private var fromAuthorization = true
+    private var client: ClientKey?
+
+    /// The client of the request's key (`Authorization: Bearer …`, else `x-api-key`), as
+    /// ``ClientKey/secret(in:)`` reads it; nil when there is none or it is refused (the
+    /// Hummingbird path answers 401).
+    mutating func client(for headers: HTTPHeaders, in directory: KeyDirectory) -> ClientKey? {
+        if let authorization = headers.first(name: "authorization") {
+            if fromAuthorization, authorization == field, let client { return client }
+            if let secret = ClientKey.bearer(authorization) {
+                return remember(authorization, fromAuthorization: true, directory.client(for: secret))
+            }
+            // Not a bearer token: `x-api-key` decides, uncached (rare).
+            guard let raw = headers.first(name: "x-api-key") else { return nil }
+            let key = ClientKey.trimmed(raw)
+            return key.isEmpty ? nil : directory.client(for: key)
+        }
+        guard let raw = headers.first(name: "x-api-key") else { return nil }
+        if !fromAuthorization, raw == field, let client { return client }
+        let key = ClientKey.trimmed(raw)
+        guard !key.isEmpty else { return nil }
+        return remember(raw, fromAuthorization: false, directory.client(for: key))
+    }
+
+    private mutating func remember(_ value: String, fromAuthorization: Bool, _ found: ClientKey?) -> ClientKey? {
+        guard let found else { return nil }
+        field = value
+        self.fromAuthorization = fromAuthorization
+        client = found
+        return found
+    }
+
+    /// `application/json` (any case, parameters allowed), without a lowercased copy.
+    static func isJSON(_ contentType: String) -> Bool {
+        var type = contentType
+        return type.withUTF8 { bytes in
+            let json = HeaderName.applicationJSON
+            return bytes.count >= json.count && HeaderName.equals(UnsafeBufferPointer(rebasing: bytes[..<json.count]), json)
         }
     }
 }

@@ -202,7 +202,7 @@ public final class GatewayResponder: HTTPResponder, Sendable {
                 headers: inout HTTPFields) {
         if !(200..<300).contains(Int(status.code)) {
             limits.reconcile(ticket, usage: TokenUsage(input: 0, output: 0))
-        } else if counted, let usage = TokenUsage(responseBody: body.readableBytesView) {
+        } else if counted, let usage = TokenUsage(responseBody: body) {
             limits.reconcile(ticket, usage: usage)
             metrics.reconciled(visit, tokens: usage.total)
         }

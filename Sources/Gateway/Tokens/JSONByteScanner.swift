@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An object key as scanned: its raw bytes, or its decoded text when it had escapes.
 struct JSONKey {
     var raw: UnsafeRawBufferPointer.SubSequence
@@ -5,7 +11,12 @@ struct JSONKey {
 
     func equals(_ name: String) -> Bool {
         if let decoded { return decoded == name }
-        return raw.elementsEqual(name.utf8)
+        let utf8 = name.utf8
+        guard raw.count == utf8.count else { return false }
+        // Field names are native strings: one memcmp, not a generic element-by-element walk.
+        return utf8.withContiguousStorageIfAvailable { n in
+            raw.isEmpty || memcmp(raw.base.baseAddress! + raw.startIndex, n.baseAddress!, raw.count) == 0
+        } ?? raw.elementsEqual(utf8)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// What a request may cost, estimated before it is sent: the reservation taken at admission.
 ///
@@ -116,6 +117,36 @@ public struct TokenUsage: Sendable, Equatable {
               let usage = TokenUsage(json: object) else { return nil }
         self = usage
     }
+
+    /// ``init(responseBody:)`` on a buffer's bytes in place (the gateway's path for every
+    /// answer): the same scan for the `usage` object, without a generic collection walk or a
+    /// copy; the same fallback when it is not found that way.
+    init?(responseBody body: ByteBuffer) {
+        let found: TokenUsage? = body.withUnsafeReadableBytes { bytes in
+            let key = TokenUsage.usageKey
+            var i = 0
+            while i + key.count <= bytes.count {
+                guard bytes[i] == UInt8(ascii: "\""),
+                      memcmp(bytes.baseAddress! + i, key.withUnsafeBytes { $0.baseAddress! }, key.count) == 0 else {
+                    i += 1
+                    continue
+                }
+                var j = i + key.count
+                while j < bytes.count, bytes[j] == UInt8(ascii: ":") || bytes[j] == UInt8(ascii: " ") { j += 1 }
+                if j < bytes.count, bytes[j] == UInt8(ascii: "{"), let end = TokenUsage.closingBrace(bytes, from: j),
+                   let usage = RequestScan.usage(in: UnsafeRawBufferPointer(rebasing: bytes[j...end])) {
+                    return usage
+                }
+                i += 1
+            }
+            return nil
+        }
+        if let found { self = found; return }
+        guard let usage = TokenUsage(responseBody: body.readableBytesView) else { return nil }
+        self = usage
+    }
+
+    static let usageKey = Array("\"usage\"".utf8)
 
     /// The `}` matching the `{` at `from` (usage objects hold numbers and nested detail objects,
     /// no strings with braces).

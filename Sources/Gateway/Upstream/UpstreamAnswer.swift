@@ -2,14 +2,52 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 
-/// A request as the gateway sends it upstream: target-relative URI, headers already filtered
-/// (no hop-by-hop fields), the whole body.
+/// A request as the gateway sends it upstream: target-relative URI, the client's headers (the
+/// fields that belong to the client's connection are left out when it is written), the whole
+/// body.
 struct UpstreamRequest: Sendable {
     var method: HTTPMethod
     /// Path and query, without the target's prefix.
     var uri: String
     var headers: HTTPHeaders
     var body: ByteBuffer?
+
+    /// Bodies up to this size are copied into the head's buffer (one write); larger ones are
+    /// written as they are.
+    static let inlineBody = 16 << 10
+
+    /// Writes the request line and fields for `target` into `buffer`: `host` names the
+    /// target, `content-length` the body (whenever there is one), and the fields of
+    /// ``GatewayResponder/notForwarded`` stay out. Appends the body when it is small; returns
+    /// it otherwise, to be written after.
+    func serialize(into buffer: inout ByteBuffer, target: UpstreamTarget) -> ByteBuffer? {
+        buffer.writeString(method.rawValue)
+        buffer.writeStaticString(" ")
+        buffer.writeString(target.pathPrefix)
+        buffer.writeString(uri)
+        buffer.writeStaticString(" HTTP/1.1\r\n")
+        for (name, value) in headers where !HeaderName.isNotForwarded(name) {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("host: ")
+        buffer.writeString(target.hostField)
+        buffer.writeStaticString("\r\n")
+        guard let body else {
+            buffer.writeStaticString("\r\n")
+            return nil
+        }
+        buffer.writeStaticString("content-length: ")
+        RateLimitHeaders.writeDecimal(Int64(body.readableBytes), into: &buffer)
+        buffer.writeStaticString("\r\n\r\n")
+        if body.readableBytes <= Self.inlineBody {
+            buffer.writeImmutableBuffer(body)
+            return nil
+        }
+        return body
+    }
 }
 
 /// The upstream's answer: status and headers, then the body, whole or as it arrives.

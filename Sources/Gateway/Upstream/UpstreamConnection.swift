@@ -46,7 +46,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     let target: UpstreamTarget
     private let readTimeout: TimeAmount
     private let maxBody: Int
-    /// The pending timeout check (one per exchange, re-armed while reads keep coming).
+    /// The pending silence check (one per connection while it carries exchanges).
     private var timer: Scheduled<Void>?
     private var lastRead = NIODeadline.now()
     private var keepAlive = true
@@ -81,18 +81,24 @@ final class UpstreamConnection: ChannelDuplexHandler {
         exchange.connection = self
         state = .waitingHead(exchange)
         let r = exchange.request
-        var head = HTTPRequestHead(version: .http1_1, method: r.method, uri: exchange.target.pathPrefix + r.uri, headers: r.headers)
-        head.headers.replaceOrAdd(name: "host", value: exchange.target.hostField)
-        if let body = r.body {
-            head.headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        // The request's bytes are written as one buffer (``UpstreamRequest/serialize(into:target:)``);
+        // the head part carries only the method, for the response decoder to know a HEAD's
+        // answer has no body (``RawRequestEncoder`` writes nothing for it).
+        var bytes = context.channel.allocator.buffer(capacity: 512 + Swift.min(r.body?.readableBytes ?? 0, UpstreamRequest.inlineBody))
+        let separateBody = r.serialize(into: &bytes, target: exchange.target)
+        context.write(wrapOutboundOut(.head(HTTPRequestHead(version: .http1_1, method: r.method, uri: ""))), promise: nil)
+        if let body = separateBody {
+            context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         }
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body = r.body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         lastRead = .now()
         keepAlive = true
         demand = true
-        arm(readTimeout)
+        // One timer per connection, re-armed from the last read when it fires (not one
+        // scheduled and cancelled per exchange).
+        if timer == nil { arm(readTimeout) }
     }
 
     /// The exchange's caller gave up: end it and the connection (the answer cannot be skipped).
@@ -161,8 +167,6 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     /// The answer ended: back to the pool, or closed when either side ends keep-alive.
     private func finishExchange() {
-        timer?.cancel()
-        timer = nil
         state = .idle
         if keepAlive {
             pool.release(self)
@@ -229,7 +233,8 @@ final class UpstreamConnection: ChannelDuplexHandler {
 
     // MARK: Timeout
 
-    /// Checks for silence after `delay`: before the head, or between reads of the body.
+    /// Checks for silence after `delay`: before the head, or between reads of the body (an
+    /// idle connection lets its timer lapse; the next exchange arms it again).
     private func arm(_ delay: TimeAmount) {
         guard let context else { return }
         let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -245,11 +250,26 @@ final class UpstreamConnection: ChannelDuplexHandler {
         case .idle, .closed: return
         }
         let quietFor = NIODeadline.now() - lastRead
-        if !head && quietFor < readTimeout {
+        if quietFor < readTimeout {
             arm(readTimeout - quietFor)
             return
         }
         fail(UpstreamFailure.timedOut(head: head))
         context?.close(promise: nil)
+    }
+}
+
+/// The outbound end of an upstream connection's pipeline, in place of NIO's request encoder:
+/// request bytes go out as ``UpstreamConnection`` serialized them; the head part (method only,
+/// seen on its way by the response decoder) and the end part write nothing.
+final class RawRequestEncoder: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = IOData
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head, .end: promise?.succeed(())
+        case .body(let bytes): context.write(wrapOutboundOut(bytes), promise: promise)
+        }
     }
 }
