@@ -45,6 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-wait"), parsing: .unconditional,
             help: "Longest FIFO wait for admission before a 429, e.g. 0s, 2s (default 0: refuse at once).")
     var maxWait: DurationArgument?
+    @Flag(help: ArgumentHelp("Cut every request refill while the upstream answers 429 (the tuning rule, docs/serve.md).",
+                             discussion: "With the config's [tuning] values (even with enabled = false there), else the defaults: "
+                                 + "10s windows, cut 20% above a 1% 429 rate, raise 5% after a window without 429s."))
+    var tuning = false
+    @Flag(name: .customLong("no-tuning"), help: "Switch off the tuning rule a config's [tuning] turns on.")
+    var noTuning = false
     @Flag(help: "No dashboard: log one line per limited request (the default without a terminal).")
     var headless = false
     @Option(parsing: .unconditional, help: "Dashboard theme (see `bucketscope themes`).")
@@ -78,6 +84,9 @@ struct ServeCommand: AsyncParsableCommand {
         try FlagCheck.number(refill, "--refill", InputLimits.refill)
         try FlagCheck.number(tpm, "--tpm", InputLimits.perMinute)
         try FlagCheck.duration(maxWait, "--max-wait", InputLimits.anyDuration)
+        if tuning && noTuning {
+            throw ValidationError("--tuning and --no-tuning: give one (--tuning switches the tuning rule on, --no-tuning off)")
+        }
         try GatewayFlagCheck.mock(prefix: "mock-", rpm: mockRPM, tpm: mockTPM, ttft: mockTTFT, speed: mockSpeed)
         if !mock && config == nil, mockRPM != nil || mockTPM != nil || mockTTFT != nil || mockSpeed != nil {
             throw ValidationError("--mock-rpm, --mock-tpm, --mock-ttft and --mock-speed need --mock")
@@ -109,7 +118,8 @@ struct ServeCommand: AsyncParsableCommand {
             let upstream = settings.mock ? "built-in mock upstream" : settings.upstream ?? ""
             if !dashboard {
                 let shared = settings.store.map { ", limits shared in \($0.endpoint), on-store-failure \($0.policy)" } ?? ""
-                print("bucketscope serve listening on http://\(settings.listen.host):\(port) → \(upstream) (keying \(server.responder.limits.keying.rawValue)\(shared))")
+                let tuned = settings.tuning == nil ? "" : ", tuning on"
+                print("bucketscope serve listening on http://\(settings.listen.host):\(port) → \(upstream) (keying \(server.responder.limits.keying.rawValue)\(shared)\(tuned))")
                 fflushStdout()
             }
             return port
@@ -137,6 +147,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let refill { c.limits.refill = refill }
         if let tpm { c.limits.tokensPerMinute = tpm }
         if let maxWait { c.maxWait = .nanoseconds(maxWait.nanoseconds) }
+        if tuning { c.tuning = c.tuningSection ?? TuningSpec() }
+        if noTuning { c.tuning = nil }
         c.store = try storeSettings(over: c.store)
         try c.validate()
         return c

@@ -201,4 +201,38 @@ struct SplitMix {
         #expect(m == expected)
         #expect(!m.contains("\n"))
     }
+
+    /// Every duration flag, in both spellings of a value that starts with "-": the message names
+    /// the flag, the value, why it is not a duration and what is accepted.
+    @Test(arguments: [
+        (["serve", "--mock", "--max-wait", "-3s"], "--max-wait: -3s is negative; give a duration from 0s to 8760h, like 500ms or 2s"),
+        (["serve", "--mock", "--max-wait=-3s"], "--max-wait: -3s is negative; give a duration from 0s to 8760h, like 500ms or 2s"),
+        (["serve", "--mock", "--max-wait", "-1"], "--max-wait: -1 is negative; give a duration from 0s to 8760h, like 500ms or 2s"),
+        (["serve", "--mock", "--max-wait", "soon"], "--max-wait: soon is not a duration; give a duration from 0s to 8760h, like 500ms or 2s"),
+        (["serve", "--mock", "--max-wait", "3x"], "--max-wait: 3x has an unknown unit \"x\"; give a duration from 0s to 8760h, like 500ms or 2s"),
+        (["serve", "--mock", "--max-wait", "2m30"], "--max-wait: 2m30 has a number without a unit (30); give a duration from 0s to 8760h, like 500ms or 2s"),
+        (["serve", "--mock", "--max-wait", ""], "--max-wait: \"\" is empty; give a duration from 0s to 8760h, like 500ms or 2s"),
+        (["serve", "--mock", "--max-wait", "nan"], "--max-wait: nan is not a duration; give a duration from 0s to 8760h, like 500ms or 2s"),
+        (["serve", "--mock", "--max-wait", "1e30"], "--max-wait: 1e30 is too long; give a duration from 0s to 8760h, like 500ms or 2s"),
+        (["serve", "--mock", "--max-wait", "100000h"], "--max-wait must be at most 8760h, got 100000h (valid: 0s to 8760h)"),
+        (["serve", "--mock", "--store", "redis://127.0.0.1:6379", "--store-timeout", "-1s"],
+         "--store-timeout: -1s is negative; give a duration from 1ms to 10s, like 500ms or 2s"),
+        (["serve", "--mock", "--store", "redis://127.0.0.1:6379", "--store-timeout=0s"],
+         "--store-timeout must be at least 1ms, got 0s (valid: 1ms to 10s)"),
+        (["serve", "--mock", "--mock-ttft", "-200ms"], "--mock-ttft: -200ms is negative; give a duration from 0s to 1h, like 500ms or 2s"),
+        (["mock-upstream", "--ttft=fast"], "--ttft: fast is not a duration; give a duration from 0s to 1h, like 500ms or 2s"),
+        (["run", "--duration", "-5s"], "--duration: -5s is negative; give a duration from 1ns to 8760h, like 500ms or 2s"),
+        (["run", "--duration", "0s"], "--duration must be > 0, got 0s (valid: 1ns to 8760h)"),
+        (["check", "--simulate", "10q"], "--simulate: 10q has an unknown unit \"q\"; give a duration from 1ns to 8760h, like 500ms or 2s"),
+    ])
+    func badDurationsSayWhy(args: [String], expected: String) {
+        let m = message(args)
+        #expect(m == expected)
+        #expect(!m.contains("\n"))
+    }
+
+    @Test func aGoodDurationFlagParses() throws {
+        let serve = try #require(try BucketscopeCommand.parseAsRoot(["serve", "--mock", "--max-wait", "1m30s"]) as? ServeCommand)
+        #expect(serve.maxWait?.nanoseconds == 90_000_000_000)
+    }
 }

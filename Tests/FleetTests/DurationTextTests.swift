@@ -14,6 +14,19 @@ import Testing
         #expect(throws: FleetError.self) { try DurationText.parse(text) }
     }
 
+    @Test(arguments: [("-3s", DurationText.Malformed.Reason.negative), ("-1", .negative), ("", .empty),
+                      ("10x", .unknownUnit("x")), ("2m30", .numberWithoutUnit("30")), ("soon", .notADuration),
+                      ("nan", .notADuration), ("inf", .notADuration), ("5000000000h", .tooLong)])
+    func saysWhyTextIsNotADuration(text: String, reason: DurationText.Malformed.Reason) {
+        #expect(DurationText.read(text) == .failure(DurationText.Malformed(text: text, reason: reason)))
+    }
+
+    @Test func aNegativeDurationIsCalledNegativeWhereverItIsRead() {
+        #expect(throws: FleetError.invalid("\"-5s\" is negative: expected a duration of 0 or more, such as 500ms, 90s, 10m or 1h")) {
+            try DurationText.parse("-5s")
+        }
+    }
+
     @Test func formatsTheShortestExactForm() {
         #expect(DurationText.format(90_000_000_000) == "90s")
         #expect(DurationText.format(600_000_000_000) == "10m")

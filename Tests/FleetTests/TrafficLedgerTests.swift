@@ -53,6 +53,39 @@ import TokenBucket
     }
 
     /// Per key: requests = admitted + rejected + timed out + moved + waiting, from a report.
+    @Test func aParentLookupMakesParentRowsThatCountTheirKeysRequests() throws {
+        let clock = ManualClock()
+        // Whether keys have a parent now (a keying switch, as a gateway's dashboard makes it).
+        let tenants = Mutex(true)
+        let ledger = TrafficLedger(name: "serve", keying: .hierarchical, clock: clock,
+                                   parent: { key, group in tenants.withLock { $0 } && key != "lone" ? "tenant:" + group : nil })
+        ledger.parentConfigured("tenant:acme", capacity: 40, refillPerSecond: 4, tokens: 38)   // before any key names it
+        let a = ledger.arrived(key: "app-1", group: "acme", cost: 1)
+        ledger.admitted(a)
+        let b = ledger.arrived(key: "app-2", group: "acme", cost: 1)
+        ledger.waiting(b)
+        let c = ledger.arrived(key: "app-2", group: "acme", cost: 1)
+        ledger.refused(c, afterWaiting: false)
+        let d = ledger.arrived(key: "lone", group: "acme", cost: 1)
+        ledger.admitted(d)
+        clock.advance(by: .seconds(1))
+        let s = ledger.snapshot()
+        #expect(s.keys.map(\.key) == ["app-1", "tenant:acme", "app-2", "lone"])
+        #expect(s.keys.map(\.parent) == ["tenant:acme", nil, "tenant:acme", nil])
+        let acme = try #require(s.keys.first { $0.key == "tenant:acme" })
+        #expect(acme.capacity == 40 && acme.refillPerSecond == 4 && acme.tokens == 38)
+        #expect(acme.requests == 3 && acme.admitted == 1 && acme.rejected == 1 && acme.waiters == 1)
+        #expect(acme.oldestWaitSeconds == 1)
+        // The group counts each request once.
+        #expect(s.groups.first { $0.name == "acme" }?.requests == 4)
+        #expect(conservationFailures(ledgerMetrics(try #require(ledger.reportSoFar()))) == [])
+        // No parents any more: no parent rows, no parent names.
+        tenants.withLock { $0 = false }
+        let flat = ledger.snapshot()
+        #expect(flat.keys.map(\.key) == ["app-1", "app-2", "lone"])
+        #expect(flat.keys.allSatisfy { $0.parent == nil })
+    }
+
     func ledgerMetrics(_ r: FleetReport) -> [(String, Int, Int)] {
         r.keys.map { ($0.key, $0.requests, $0.admitted + $0.rejected + $0.timedOut + $0.moved + $0.waiting) }
     }

@@ -207,6 +207,125 @@ struct GatewayFleetDriverTests {
         #expect(next.snapshot().keys.map(\.key) == ["alice"])
     }
 
+    static func hierarchical() -> GatewayConfig {
+        var c = config(capacity: 5, refill: 0.001)
+        c.keying = .hierarchical
+        c.parent = LimitSpec(capacity: 8, refill: 0.002)
+        c.tenants = ["globex": LimitSpec(capacity: 3)]
+        return c
+    }
+
+    /// Admits one request of `client` through the limits, as the proxy does, and reports it.
+    func admit(_ rig: Rig, _ client: ClientKey) async throws {
+        let v = rig.metrics.arrived(client)
+        guard case .admitted = try await rig.limits.admit(client, estimate: nil, maxWait: .zero) else {
+            Issue.record("not admitted"); return
+        }
+        rig.metrics.decided(v, admittedAfter: .zero, limited: false, estimated: 0)
+    }
+
+    @Test("hierarchical keying: each key names its tenant's bucket as parent; the tenant is a row with the parent's level")
+    func tenantRows() async throws {
+        let rig = try Rig(Self.hierarchical())
+        let stranger = ClientKey(id: "key-0123456789ab", tenant: "key-0123456789ab", known: false)
+        for client in [Self.alice, Self.alice, Self.bob, Self.carol, stranger] { try await admit(rig, client) }
+        let s = rig.driver.snapshot()
+        #expect(s.keying == .hierarchical)
+        let parentOf = Dictionary(uniqueKeysWithValues: s.keys.map { ($0.key, $0.parent) })
+        #expect(parentOf["alice"] == "tenant:acme" && parentOf["bob"] == "tenant:acme")
+        #expect(parentOf["carol"] == "tenant:globex")
+        #expect(parentOf["key-0123456789ab"] == "tenant:key-0123456789ab")   // an unlisted key is its own tenant
+        #expect(parentOf["tenant:acme"] == .some(nil) && parentOf["tenant:globex"] == .some(nil))
+        #expect(s.keys.count == 7)   // 4 keys, 3 tenants
+
+        // acme's bucket: [parent] capacity 8, refill 0.002/s, 3 requests taken from it.
+        let acme = try rig.row("tenant:acme")
+        #expect(acme.capacity == 8 && acme.refillPerSecond == 0.002)
+        #expect(acme.tokens >= 5 && acme.tokens < 5.1)
+        #expect(acme.group == "acme" && acme.requests == 3 && acme.admitted == 3)
+        // globex's own [tenants.globex] capacity 3 over [parent].
+        let globex = try rig.row("tenant:globex")
+        #expect(globex.capacity == 3 && globex.tokens >= 2 && globex.tokens < 2.1)
+        // The keys keep their own buckets' levels.
+        let alice = try rig.row("alice")
+        #expect(alice.capacity == 5 && alice.tokens >= 3 && alice.tokens < 3.1)
+        // Tenant rows are not counted twice in their groups.
+        #expect(s.groups.first { $0.name == "acme" }?.requests == 3)
+        #expect(conservationHolds(try #require(rig.driver.reportSoFar())))
+    }
+
+    @Test("a request waiting at a key waits at its tenant's row too; refused, it counts there as refused")
+    func tenantRowCountsWaitsAndRefusals() throws {
+        let rig = try Rig(Self.hierarchical())
+        let waiting = rig.metrics.arrived(Self.alice)
+        rig.clock.advance(by: .seconds(2))
+        var acme = try rig.row("tenant:acme")
+        #expect(acme.waiters == 1 && acme.oldestWaitSeconds == 2)
+        rig.metrics.decided(waiting, admittedAfter: nil, limited: true, estimated: 0)
+        acme = try rig.row("tenant:acme")
+        #expect(acme.waiters == 0 && acme.rejected == 1 && acme.requests == 1)
+        #expect(try rig.row("alice").rejected == 1)
+    }
+
+    @Test("a tenant row's edit says it cannot be changed live; its keys' edits work")
+    func tenantRowEdits() throws {
+        let rig = try Rig(Self.hierarchical())
+        let v = rig.metrics.arrived(Self.alice)
+        rig.metrics.decided(v, admittedAfter: .zero, limited: false, estimated: 0)
+        _ = rig.driver.snapshot()
+        #expect(throws: GatewayConfigError("tenant:acme is acme's parent bucket ([parent] and [tenants.acme] in the config), "
+                                           + "which cannot be changed live: edit its keys instead")) {
+            try rig.driver.apply(.setCapacity(30, key: "tenant:acme"))
+        }
+        try rig.driver.apply(.setCapacity(7, key: "alice"))
+        #expect(try rig.row("alice").capacity == 7 && rig.row("tenant:acme").capacity == 8)
+    }
+
+    @Test("other keyings have no parents and no tenant rows; switching back to hierarchical brings them back")
+    func keyingSwitchReparents() async throws {
+        let rig = try Rig(Self.hierarchical())
+        try await admit(rig, Self.alice)
+        try await admit(rig, Self.carol)
+        try rig.driver.apply(.setKeying(.perUser))
+        var s = rig.driver.snapshot()
+        #expect(s.keys.map(\.key).sorted() == ["alice", "carol"])
+        #expect(s.keys.allSatisfy { $0.parent == nil })
+        try rig.driver.apply(.setKeying(.perTenant))
+        #expect(rig.driver.snapshot().keys.allSatisfy { $0.parent == nil })
+        try rig.driver.apply(.setKeying(.hierarchical))
+        s = rig.driver.snapshot()
+        #expect(s.keys.first { $0.key == "carol" }?.parent == "tenant:globex")
+        #expect(s.keys.first { $0.key == "tenant:globex" }?.capacity == 3)
+    }
+
+    @Test("a per-key gateway switched to hierarchical shows each tenant's level from the first frame")
+    func tenantRowsAfterASwitch() async throws {
+        var c = Self.hierarchical()
+        c.keying = .perKey
+        let rig = try Rig(c)
+        try await admit(rig, Self.alice)
+        #expect(rig.driver.snapshot().keys.map(\.key) == ["alice"])
+        try rig.driver.apply(.setKeying(.hierarchical))
+        let acme = try rig.row("tenant:acme")
+        #expect(acme.capacity == 8 && acme.tokens == 8)   // new bucket sets start full
+        #expect(try rig.row("alice").parent == "tenant:acme")
+    }
+
+    @Test("(other) sums keys of many tenants: no parent")
+    func otherHasNoParent() throws {
+        var c = Self.hierarchical()
+        c.trackedKeys = 1
+        let rig = try Rig(c)
+        for i in 0..<3 {
+            let v = rig.metrics.arrived(ClientKey(id: "key-\(i)", tenant: "key-\(i)", known: false))
+            rig.metrics.decided(v, admittedAfter: .zero, limited: false, estimated: 0)
+        }
+        let s = rig.driver.snapshot()
+        #expect(s.keys.first { $0.key == GatewayMetrics.other }?.parent == nil)
+        #expect(s.keys.first { $0.key == "key-0" }?.parent == "tenant:key-0")
+        #expect(!s.keys.contains { $0.key == "tenant:" + GatewayMetrics.other })
+    }
+
     func conservationHolds(_ r: FleetReport) -> Bool {
         r.keys.allSatisfy { $0.requests == $0.admitted + $0.rejected + $0.timedOut + $0.waiting }
     }

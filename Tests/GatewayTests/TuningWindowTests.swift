@@ -191,6 +191,9 @@ struct TuningWindowTests {
         #expect(c.tuning == TuningSpec(window: 2 * Self.second, threshold: 0.05, cut: 0.5, raise: nil))
         #expect(try GatewayConfig.parse(toml: "[tuning]\n").tuning == TuningSpec())
         #expect(try GatewayConfig.parse(toml: "[tuning]\nenabled = false\n").tuning == nil)
+        // A switched-off section keeps its values for `serve --tuning`.
+        #expect(try GatewayConfig.parse(toml: "[tuning]\nenabled = false\nwindow = \"2s\"\n").tuningSection == TuningSpec(window: 2 * Self.second))
+        #expect(try GatewayConfig.parse(toml: "").tuningSection == nil)
         #expect(try GatewayConfig.parse(toml: "").tuning == nil)
         for (bad, message) in [("cut = 1", "tuning.cut: must be at most"), ("window = \"10ms\"", "tuning.window: must be at least 100ms"),
                                ("threshold = -1", "tuning.threshold"), ("cut = \"a\"", "tuning.cut: expected a number"),

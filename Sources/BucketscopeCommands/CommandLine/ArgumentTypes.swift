@@ -16,14 +16,24 @@ enum ReportFormat: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// A duration flag as people write it: `500ms`, `90s`, `10m`, `1h`, `2m30s` (see `DurationText`).
+///
+/// Any text is accepted here and judged in `FlagCheck.duration` (from the command's
+/// `validate()`), so a bad one is reported with the flag's name, the value, why it is not a
+/// duration and what is accepted — argument-parser's own message for a value it cannot read
+/// says none of that. With `parsing: .unconditional` a value such as `-3s` reaches us too,
+/// instead of being taken for an option.
 struct DurationArgument: ExpressibleByArgument, Sendable {
-    var nanoseconds: Nanoseconds
     var text: String
+    /// The duration, or why `text` is not one.
+    var reading: Result<Nanoseconds, DurationText.Malformed>
+
+    /// The duration in nanoseconds; 0 for text that is not one, which `validate()` has refused
+    /// before any command runs.
+    var nanoseconds: Nanoseconds { (try? reading.get()) ?? 0 }
 
     init?(argument: String) {
-        guard let ns = try? DurationText.parse(argument) else { return nil }
-        nanoseconds = ns
         text = argument
+        reading = DurationText.read(argument)
     }
 
     static var defaultValueDescription: String { "duration" }
@@ -38,9 +48,29 @@ enum FlagCheck {
         throw ValidationError("\(flag) \(problem)")
     }
 
+    /// A duration flag: text that is not a duration gets "--max-wait: -3s is negative; give a
+    /// duration from 0s to 8760h, like 500ms or 2s"; a duration out of range the range message
+    /// the other flags give ("--store-timeout must be at least 1ms, got 0s (valid: 1ms to 10s)").
     static func duration(_ value: DurationArgument?, _ flag: String, _ valid: ValidDuration) throws {
-        guard let value, let problem = valid.violation(value.nanoseconds) else { return }
-        throw ValidationError("\(flag) \(problem)")
+        guard let value else { return }
+        switch value.reading {
+        case .failure(let malformed):
+            throw ValidationError("\(flag): \(malformed.why); give a duration from \(valid), like \(examples(valid))")
+        case .success(let ns):
+            guard let problem = valid.violation(ns) else { return }
+            throw ValidationError("\(flag) \(problem)")
+        }
+    }
+
+    /// Two durations written the usual ways, inside `valid` where possible ("500ms or 2s").
+    static func examples(_ valid: ValidDuration) -> String {
+        let usual: [Nanoseconds] = [500_000_000, 2_000_000_000, 90_000_000_000, 50_000_000, 10_000_000_000]
+        let inside = usual.filter { (valid.lower...valid.upper).contains($0) }.prefix(2).map(DurationText.format)
+        switch inside.count {
+        case 2: return "\(inside[0]) or \(inside[1])"
+        case 1: return inside[0]
+        default: return DurationText.format(valid.lower)
+        }
     }
 
     static func count(_ value: Int?, _ flag: String, _ valid: ValidCount) throws {

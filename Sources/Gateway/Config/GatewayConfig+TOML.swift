@@ -77,7 +77,11 @@ extension GatewayConfig {
             try tenants.finish()
         }
         if let t = try r.table("store") { (c.store, c.storePrefix) = try t.store(); try t.finish() }
-        if let t = try r.table("tuning") { c.tuning = try tuning(t) }
+        if let t = try r.table("tuning") {
+            let (spec, enabled) = try tuning(t)
+            c.tuningSection = spec
+            c.tuning = enabled ? spec : nil
+        }
         try r.finish()
         return c
     }

@@ -6,10 +6,10 @@ extension GatewayConfig {
     /// same names, defaults and ranges.
     static let tuningFields: Set<String> = ["enabled", "window", "threshold", "cut", "raise"]
 
-    /// Reads `[tuning]`: the tuning rule on the upstream's answers (``RefillTuner``). nil when
-    /// `enabled = false`. Defaults: 10 s windows, cut 20 % above a 1 % 429 rate, raise 5 %
-    /// after a window without 429s (`raise = 0`: never raise).
-    static func tuning(_ t: ConfigTable) throws(GatewayConfigError) -> TuningSpec? {
+    /// Reads `[tuning]`: the tuning rule on the upstream's answers (``RefillTuner``), and
+    /// whether it is on (`enabled`, default true). Defaults: 10 s windows, cut 20 % above a 1 %
+    /// 429 rate, raise 5 % after a window without 429s (`raise = 0`: never raise).
+    static func tuning(_ t: ConfigTable) throws(GatewayConfigError) -> (spec: TuningSpec, enabled: Bool) {
         var spec = TuningSpec()
         func number(_ key: String, _ range: ValidRange) throws(GatewayConfigError) -> Double? {
             guard let v = t.table[key] else { return nil }
@@ -32,6 +32,6 @@ extension GatewayConfig {
         for key in t.table.keys.sorted() where !tuningFields.contains(key) {
             throw t.error(key, "unknown field (expected one of \(tuningFields.sorted().joined(separator: ", ")))")
         }
-        return enabled ? spec : nil
+        return (spec, enabled)
     }
 }

@@ -56,8 +56,12 @@ public struct GatewayConfig: Sendable, Equatable {
     public var store: SharedStoreSettings?
     /// Prepended to every store key, so several fleets of gateways can share one Redis.
     public var storePrefix = "bucketscope:"
-    /// The tuning rule on the upstream's 429s (`[tuning]`); nil: off.
+    /// The tuning rule on the upstream's 429s (`[tuning]`, `serve --tuning`); nil: off.
     public var tuning: TuningSpec?
+    /// The `[tuning]` section's rule even when it says `enabled = false` (nil without the
+    /// section): what `serve --tuning` switches on, so a kept, switched-off section keeps its
+    /// window, threshold, cut and raise.
+    public var tuningSection: TuningSpec?
 
     public init() {}
 

@@ -11,6 +11,8 @@ import TokenBucket
 /// still waiting (a request waiting t so far counts as ≥ t) read exactly as in `run` and
 /// `--live`. One row per client key (configured name or fingerprint, `(other)` past
 /// `tracked_keys`) as clients arrive; groups are the configured tenants, `unlisted` for the rest.
+/// Under hierarchical keying each key folds under its tenant's bucket, a row of its own
+/// (`tenant:acme`, see ``TenantRows``) counting every request of the tenant's keys.
 ///
 /// The dashboard's edits (capacity, refill, keying, preset) go to the gateway's limits; a
 /// key's capacity, refill and tokens are read back from them on every frame. With `[tuning]`
@@ -42,7 +44,8 @@ public final class GatewayFleetDriver<C: Clock>: FleetDriver where C.Duration ==
         let steering = GatewaySteering(limits: limits, metrics: metrics)
         self.steering = steering
         ledger = TrafficLedger(name: name, keying: GatewaySteering.fleetKeying(limits.keying), clock: clock,
-                               upstream: upstream, steer: { command in try steering.apply(command) })
+                               upstream: upstream, steer: { command in try steering.apply(command) },
+                               parent: { [limits] row, group in TenantRows.parent(ofRow: row, group: group, keying: limits.keying) })
         metrics.follow(ledger)
     }
 
@@ -66,9 +69,16 @@ public final class GatewayFleetDriver<C: Clock>: FleetDriver where C.Duration ==
                 lastChange = ChangeNote(at: ledger.now, summary: move.summary, key: nil)
             }
         }
+        var tenants = Set<String>()
         for row in metrics.rows() {
-            guard let s = limits.status(bucket: limits.bucket(for: row).bucket)[.requests] else { continue }
+            let (bucket, parent) = limits.bucket(for: row)
+            if let parent, row.id != GatewayMetrics.other { tenants.insert(parent) }
+            guard let s = limits.status(bucket: bucket)[.requests] else { continue }
             ledger.keyConfigured(row.id, capacity: s.limit, refillPerSecond: s.refillPerSecond, tokens: s.remaining)
+        }
+        for tenant in tenants {
+            guard let s = limits.parentRequestStatus(tenant: tenant) else { continue }
+            ledger.parentConfigured(TenantRows.row(tenant: tenant), capacity: s.limit, refillPerSecond: s.refillPerSecond, tokens: s.remaining)
         }
         var snapshot = ledger.snapshot()
         snapshot.keying = GatewaySteering.fleetKeying(limits.keying)

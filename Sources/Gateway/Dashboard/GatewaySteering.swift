@@ -69,6 +69,11 @@ struct GatewaySteering: Sendable {
             throw GatewayConfigError("\(GatewayMetrics.other) sums the keys past tracked_keys, each with a bucket set of its own: edit all keys instead")
         }
         guard let client = metrics.rows().first(where: { $0.id == row }) else {
+            if limits.keying == .hierarchical, let tenant = TenantRows.tenant(ofRow: row) {
+                // GatewayLimits changes keys' sets and the base live, not a tenant's parent.
+                throw GatewayConfigError("\(row) is \(tenant)'s parent bucket ([parent] and [tenants.\(tenant)] in the config), "
+                                         + "which cannot be changed live: edit its keys instead")
+            }
             throw GatewayConfigError("no key \"\(row)\" has sent a request")
         }
         switch limits.keying {
