@@ -39,7 +39,7 @@ extension GatewayLimits {
         if let store {
             tokens = Swift.max(0, store.levels.level(GatewayStore.parentKey(tenant, .requests), c))
         } else {
-            tokens = buckets[.requests]!.parentTokens(for: tenant) ?? c.capacity
+            tokens = buckets[.requests].parentTokens(for: tenant) ?? c.capacity
         }
         return DimensionStatus(limit: c.capacity, remaining: tokens, refillPerSecond: c.refill.perSecond)
     }
