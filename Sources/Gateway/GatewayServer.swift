@@ -35,9 +35,12 @@ public final class GatewayServer: Sendable {
     /// - Parameters:
     ///   - mock: run a mock upstream in-process and send everything there (`config.upstream` unused).
     ///   - signals: shut down gracefully on SIGTERM and SIGINT.
+    ///   - fastPath: carry the common request on the event loop (``ClientConnection``); off,
+    ///     every request takes the Hummingbird path.
     public init(config: GatewayConfig, mock: MockUpstreamConfiguration?, logger: Logger = Logger(label: "bucketscope.serve"),
-                signals: Bool = false) throws {
+                signals: Bool = false, fastPath: Bool = GatewayServer.fastPathByDefault) throws {
         self.config = config
+        self.fastPath = fastPath
         self.logger = logger
         self.signals = signals
         var http = HTTPClient.Configuration()
@@ -57,10 +60,13 @@ public final class GatewayServer: Sendable {
                                          pool: pool, logger: logger)
     }
 
-    /// Whether the event-loop fast path is on (see ``FastProxyHandler``): always, unless the
-    /// environment sets `BUCKETSCOPE_FAST_PATH=off`, which sends every request the Hummingbird
-    /// way (for comparing the two; `scripts/bench-serve.sh` does).
-    let fastPath = ProcessInfo.processInfo.environment["BUCKETSCOPE_FAST_PATH"] != "off"
+    /// Whether the event-loop fast path is on (see ``ClientConnection``).
+    let fastPath: Bool
+
+    /// The fast path's default: on, unless the environment sets `BUCKETSCOPE_FAST_PATH=off`,
+    /// which sends every request the Hummingbird way (for comparing the two;
+    /// `scripts/bench-serve.sh` does).
+    public static var fastPathByDefault: Bool { ProcessInfo.processInfo.environment["BUCKETSCOPE_FAST_PATH"] != "off" }
 
     /// Serves until shut down. Throws when a port cannot be bound.
     public func run() async throws {

@@ -91,6 +91,20 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// How long a request for `cost` on the key (and parent) made now would wait for its
+    /// admission, behind everything promised there (waiters included): zero when it would be
+    /// admitted at once. Takes nothing; what a refusal's `Retry-After` says.
+    /// - Throws: ``BucketError`` for a bad cost or one above a capacity.
+    @_specialize(exported: true, where Key == String)
+    public func admissionDelay(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> Duration {
+        let t = engine.time.now()
+        let wait = try engine.withCore { c in
+            let from = Swift.max(t, c.ledger.lastSeen)
+            return try c.ledger.admissionTime(for: cost, key: key, parent: parent, at: from) - from
+        }
+        return .nanoseconds(Swift.max(0, wait))
+    }
+
     /// Reserves `cost` on the key (and parent) now, for a caller that schedules its own work
     /// (no task waits; see the type's notes on mixing this with waiters).
     public func reserve(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> KeyedReservation<Key> {

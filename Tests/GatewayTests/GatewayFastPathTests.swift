@@ -34,6 +34,54 @@ struct GatewayFastPathTests {
     }
 }
 
+/// The same requests through either path get the same answers.
+@Suite("Gateway fast path against the Hummingbird path")
+struct GatewayFastPathParityTests {
+    /// Status, fields and body of each answer, with what depends on the instant it was made
+    /// (levels, times to reset and retry, dates) reduced to whether it is there.
+    static func answers(fastPath: Bool) async throws -> [String] {
+        var c = testConfig(capacity: 3, refill: 0.5, tpm: 600)
+        c.keys = [KeyEntry(name: "alice", secret: "sk-alice", tenant: "acme")]
+        var out: [String] = []
+        try await GatewayHarness.with(c, fastPath: fastPath) { h in
+            let requests: [(String?, String)] = [
+                ("sk-alice", GatewayHarness.chat(maxTokens: 10)), ("sk-alice", GatewayHarness.chat(maxTokens: 10)),
+                ("sk-alice", GatewayHarness.chat(maxTokens: 10000)),          // never fits 600 tokens
+                ("sk-alice", GatewayHarness.chat(maxTokens: 10)), ("sk-alice", GatewayHarness.chat(maxTokens: 10)),
+                ("sk-other", GatewayHarness.chat(maxTokens: 10)), (nil, GatewayHarness.chat(maxTokens: 10)),
+                ("sk-alice", "{not json"),
+            ]
+            for (key, body) in requests {
+                let a = try await h.request(.POST, "/v1/chat/completions", key: key, body: body)
+                var fields: [String] = []
+                for (name, value) in a.headers {
+                    let n = name.lowercased()
+                    if ["date", "server", "content-length"].contains(n) { continue }
+                    // Levels refill between the two runs' requests at their own pace.
+                    let timed = n.hasPrefix("x-ratelimit-reset") || n.hasPrefix("x-ratelimit-remaining") || n.hasPrefix("retry-after")
+                        || n == "ratelimit"
+                    fields.append(n + ": " + (timed ? "(set)" : value))
+                }
+                // The message says how long to wait, to the millisecond: the code and type decide.
+                // A completion's body carries its creation second: its usage decides.
+                let error = a.error.map { "\($0["type"] ?? "")/\($0["code"] ?? "")" }
+                    ?? TokenUsage(responseBody: Array(a.body.utf8)).map { "usage \($0.input)+\($0.output)" } ?? a.body
+                out.append("\(a.status) \(fields.sorted().joined(separator: "; ")) \(error)")
+            }
+        }
+        return out
+    }
+
+    @Test("admissions, refusals, a cost that never fits, other keys and bad requests: the same answers either way")
+    func sameAnswers() async throws {
+        let fast = try await Self.answers(fastPath: true)
+        let slow = try await Self.answers(fastPath: false)
+        #expect(fast.count == slow.count)
+        for (f, s) in zip(fast, slow) { #expect(f == s) }
+        #expect(fast.map { $0.prefix(3) } == ["200", "200", "429", "200", "429", "200", "401", "400"])
+    }
+}
+
 /// The connection's state on the fast path: the idle timeout counts from the last request
 /// whichever path carried it.
 @Suite("Gateway fast path idle timeout (real time)")

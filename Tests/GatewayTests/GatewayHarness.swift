@@ -24,13 +24,13 @@ struct GatewayHarness {
 
     /// Runs `body` against a fresh gateway; `mock` nil uses `config.upstream`.
     static func with(_ config: GatewayConfig, mock: MockUpstreamConfiguration? = MockUpstreamConfiguration(),
-                     _ body: (GatewayHarness) async throws -> Void) async throws {
+                     fastPath: Bool = true, _ body: (GatewayHarness) async throws -> Void) async throws {
         var c = config
         c.listen = ListenAddress(host: "127.0.0.1", port: 0)
         c.mock = mock != nil
         var logger = Logger(label: "gateway-tests")
         logger.logLevel = .critical
-        let server = try GatewayServer(config: c, mock: mock, logger: logger)
+        let server = try GatewayServer(config: c, mock: mock, logger: logger, fastPath: fastPath)
         let task = Task { try await server.run() }
         let port = try await server.boundPort()
         var http = HTTPClient.Configuration()

@@ -13,19 +13,7 @@ extension GatewayLimits {
     /// so every request takes the store's path.
     func tryAdmit(_ client: ClientKey, estimate: TokenEstimate?) -> (ticket: GatewayTicket, levels: GatewayLevels)? {
         guard store == nil else { return nil }
-        let read = settings.withLock { s -> (String, String?, ResolvedLimits, Set<GatewayDimension>)? in
-            let (bucket, parent) = Self.bucket(for: client, keying: s.keying)
-            guard let resolved = s.resolved(s.spec(bucket: bucket)) else { return nil }
-            let parentDimensions = parent.flatMap { s.resolved(s.parentSpec(tenant: $0))?.dimensions } ?? []
-            return (bucket, parent, resolved, parentDimensions)
-        }
-        guard let (bucket, parent, resolved, parentDimensions) = read else { return nil }
-        var plan: [(GatewayDimension, Double)] = [(.requests, 1)]
-        if let e = estimate {
-            if resolved.set.tokens != nil && e.total > 0 { plan.append((.tokens, Double(e.total))) }
-            if resolved.set.inputTokens != nil && e.prompt > 0 { plan.append((.inputTokens, Double(e.prompt))) }
-            if resolved.set.outputTokens != nil && e.output > 0 { plan.append((.outputTokens, Double(e.output))) }
-        }
+        guard let (bucket, parent, resolved, parentDimensions, plan) = quickPlan(client, estimate: estimate) else { return nil }
         var levels = GatewayLevels()
         for (n, (d, cost)) in plan.enumerated() {
             let p = parentDimensions.contains(d) ? parent : nil
@@ -46,5 +34,50 @@ extension GatewayLimits {
         let ticket = GatewayTicket(bucket: bucket, parent: parent, estimate: estimate, taken: plan, waited: .zero,
                                    parentDimensions: parentDimensions)
         return (ticket, levels)
+    }
+
+    /// For a request ``tryAdmit(_:estimate:)`` declined, the refusal ``admit(_:estimate:maxWait:)``
+    /// with no wait allowed would answer, decided without taking anything: the first
+    /// dimension whose admission is further away than the clock slack, or whose capacity the
+    /// cost exceeds. nil when admission may still come within the slack (admit decides that),
+    /// or with a shared store.
+    func refusalNow(_ client: ClientKey, estimate: TokenEstimate?) -> GatewayRefusal? {
+        guard store == nil else { return nil }
+        guard let (bucket, parent, _, parentDimensions, plan) = quickPlan(client, estimate: estimate) else { return nil }
+        for (d, cost) in plan {
+            let p = parentDimensions.contains(d) ? parent : nil
+            do {
+                let wait = try buckets[d].admissionDelay(cost, for: bucket, parent: p)
+                if wait == .zero { continue }
+                // A wait within the slack is admitted by admit; it decides.
+                guard wait > GatewayLimits.clockSlack else { return nil }
+                return GatewayRefusal(dimension: d, bucket: bucket, retryAfter: wait, neverFits: false, cost: cost)
+            } catch BucketError.costExceedsCapacity(let c, let capacity) {
+                return GatewayRefusal(dimension: d, bucket: bucket, retryAfter: nil, neverFits: true, cost: c, capacity: capacity)
+            } catch {
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// One read of the settings for a request: its bucket set and parent, their resolved
+    /// limits, and what it takes of each dimension, in admission order.
+    private func quickPlan(_ client: ClientKey, estimate: TokenEstimate?)
+        -> (String, String?, ResolvedLimits, Set<GatewayDimension>, [(GatewayDimension, Double)])? {
+        let read = settings.withLock { s -> (String, String?, ResolvedLimits, Set<GatewayDimension>)? in
+            let (bucket, parent) = Self.bucket(for: client, keying: s.keying)
+            guard let resolved = s.resolved(s.spec(bucket: bucket)) else { return nil }
+            let parentDimensions = parent.flatMap { s.resolved(s.parentSpec(tenant: $0))?.dimensions } ?? []
+            return (bucket, parent, resolved, parentDimensions)
+        }
+        guard let (bucket, parent, resolved, parentDimensions) = read else { return nil }
+        var plan: [(GatewayDimension, Double)] = [(.requests, 1)]
+        if let e = estimate {
+            if resolved.set.tokens != nil && e.total > 0 { plan.append((.tokens, Double(e.total))) }
+            if resolved.set.inputTokens != nil && e.prompt > 0 { plan.append((.inputTokens, Double(e.prompt))) }
+            if resolved.set.outputTokens != nil && e.output > 0 { plan.append((.outputTokens, Double(e.output))) }
+        }
+        return (bucket, parent, resolved, parentDimensions, plan)
     }
 }

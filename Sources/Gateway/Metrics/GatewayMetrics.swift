@@ -99,6 +99,17 @@ public final class GatewayMetrics: Sendable {
         return GatewayVisit(key: key, row: row, followed: nil)
     }
 
+    /// A request refused with a 429 the moment it arrived (the event-loop path): as
+    /// ``admittedAtOnce(_:estimated:)``, for a refusal.
+    func limitedAtOnce(_ key: ClientKey) {
+        let (row, traffic) = row(for: key)
+        guard traffic == nil else {
+            decided(arrived(key), admittedAfter: nil, limited: true, estimated: 0)
+            return
+        }
+        row.limitedAtOnce()
+    }
+
     /// Admission finished: admitted after `wait`, refused with a 429 (`limited`), or abandoned
     /// (neither: the client went away while waiting). No longer waiting.
     func decided(_ visit: GatewayVisit, admittedAfter wait: Duration?, limited: Bool, estimated: Int) {

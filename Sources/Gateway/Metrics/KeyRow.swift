@@ -80,6 +80,13 @@ final class KeyRow: Sendable {
         if estimated > 0 { estimatedSeries.increment(by: Int64(estimated)) }
     }
 
+    /// ``arrived()`` and a refusal, for a request refused without waiting.
+    func limitedAtOnce() {
+        requests.add(1, ordering: .relaxed)
+        limited.add(1, ordering: .relaxed)
+        limitedSeries.increment()
+    }
+
     func decided(admittedAfter wait: Duration?, limited isLimited: Bool, estimated: Int) {
         waiting.subtract(1, ordering: .relaxed)
         waitingSeries.decrement()

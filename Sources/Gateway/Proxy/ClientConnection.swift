@@ -6,9 +6,10 @@ import NIOHTTP1
 ///
 /// - **The event-loop fast path.** A request that may qualify
 ///   (``GatewayResponder/fastCandidate(_:)``) is held here until its body is complete; if
-///   ``GatewayResponder/fastAdmit(_:body:keys:)`` admits it, it goes upstream on this event
-///   loop's pool and its answer is written as one buffer from the same loop, straight to the
-///   socket: no task, no thread switch, no request or header conversion. Otherwise its parts
+///   ``GatewayResponder/fastDecide(_:body:keys:allocator:)`` admits it, it goes upstream on
+///   this event loop's pool and its answer is written as one buffer from the same loop,
+///   straight to the socket: no task, no thread switch, no request or header conversion. A
+///   request refused at once (no `--max-wait`) gets its 429 the same way. Otherwise its parts
 ///   go on to Hummingbird untouched, as if this handler were not there.
 /// - **The connection's state, for both paths** (what Hummingbird's `HTTPConnectionStateHandler`
 ///   does, which would not see the fast path's requests): the idle timeout (closed after
@@ -205,7 +206,19 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func proxy(_ head: HTTPRequestHead, _ body: ByteBuffer, context: ChannelHandlerContext) {
-        guard let socketOut, let request = responder.fastAdmit(head, body: body, keys: &keys) else {
+        guard let socketOut else {
+            handOver(head, body.readableBytes > 0 ? body : nil, ended: true, context: context)
+            return
+        }
+        let request: GatewayResponder.FastRequest
+        switch responder.fastDecide(head, body: body, keys: &keys, allocator: context.channel.allocator) {
+        case .proxy(let r):
+            request = r
+        case .answer(let bytes):
+            socketOut.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+            answerEnded(context: context)
+            return
+        case .decline:
             handOver(head, body.readableBytes > 0 ? body : nil, ended: true, context: context)
             return
         }

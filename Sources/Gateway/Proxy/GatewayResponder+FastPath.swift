@@ -33,33 +33,61 @@ extension GatewayResponder {
         return !head.headers.contains(name: "expect") && head.isKeepAlive
     }
 
-    /// Admits `head` with `body` at once when the fast path can carry it; nil (having taken
-    /// and counted nothing) for anything the Hummingbird path must decide. `keys` is the
-    /// connection's cache of its last API key (a connection nearly always carries one key).
-    func fastAdmit(_ head: HTTPRequestHead, body: ByteBuffer, keys: inout FastKeyCache) -> FastRequest? {
-        guard let target = upstreamTarget else { return nil }
-        let fullPath = head.uri
-        guard let client = keys.client(for: head.headers, in: directory) else { return nil }
-        var route: CountedRoute?
-        if head.method == .POST {
-            let path = fullPath.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(fullPath[..<$0]) } ?? fullPath
-            route = CountedRoute(rawValue: path)
+    /// What the fast path does with a whole request.
+    enum FastOutcome {
+        /// Admitted: send it upstream.
+        case proxy(FastRequest)
+        /// Answered here, as these bytes: a 429 refused at once.
+        case answer(ByteBuffer)
+        /// The Hummingbird path decides (nothing taken or counted).
+        case decline
+    }
+
+    /// Admits `head` with `body` at once when the fast path can carry it, or refuses it at
+    /// once with its 429 (no `--max-wait`: the refusal is decided without waiting); anything
+    /// else is for the Hummingbird path. `keys` is the connection's cache of its last API key
+    /// (a connection nearly always carries one key).
+    func fastDecide(_ head: HTTPRequestHead, body: ByteBuffer, keys: inout FastKeyCache,
+                    allocator: ByteBufferAllocator) -> FastOutcome {
+        guard let target = upstreamTarget, let client = keys.client(for: head.headers, in: directory) else { return .decline }
+        guard let (route, estimate) = fastEstimate(head, body: body) else { return .decline }
+        guard let (ticket, levels) = limits.tryAdmit(client, estimate: estimate) else {
+            guard config.maxWait == .zero, let refusal = limits.refusalNow(client, estimate: estimate) else { return .decline }
+            metrics.limitedAtOnce(client)
+            let (error, headers) = limitedAnswer(refusal, client: client, estimate: estimate)
+            let body = ByteBuffer(string: error.body)
+            var out = allocator.buffer(capacity: 768 + body.readableBytes)
+            Self.writeStatusLine(Int(error.status.code), error.status.reasonPhrase, into: &out)
+            for field in headers {
+                out.writeString(field.name.rawName)
+                out.writeStaticString(": ")
+                out.writeString(field.value)
+                out.writeStaticString("\r\n")
+            }
+            out.writeStaticString("content-type: application/json\r\n")
+            Self.writeBody(body, into: &out)
+            return .answer(out)
         }
-        var estimate: TokenEstimate?
-        if let route {
-            guard let type = head.headers.first(name: "content-type"), FastKeyCache.isJSON(type) else { return nil }
-            let scanned: RequestScan? = body.withUnsafeReadableBytes { bytes in try? RequestScan(bytes) }
-            // Not JSON (400) or a stream (relayed as it arrives): the Hummingbird path.
-            guard let scan = scanned, !scan.stream else { return nil }
-            estimate = scan.estimate(route: route, defaultMaxTokens: config.defaultMaxTokens)
-        }
-        guard let (ticket, levels) = limits.tryAdmit(client, estimate: estimate) else { return nil }
         let visit = metrics.admittedAtOnce(client, estimated: estimate?.total ?? 0)
         let hasBody = body.readableBytes > 0 || head.method == .POST || head.method == .PUT || head.method == .PATCH
         // The client's fields as they came: the connection's own are left out when written.
-        let upstream = UpstreamRequest(method: head.method, uri: fullPath, headers: head.headers, body: hasBody ? body : nil)
-        return FastRequest(client: client, visit: visit, counted: route != nil, ticket: ticket, levels: levels,
-                           upstream: upstream, target: target)
+        let upstream = UpstreamRequest(method: head.method, uri: head.uri, headers: head.headers, body: hasBody ? body : nil)
+        return .proxy(FastRequest(client: client, visit: visit, counted: route != nil, ticket: ticket, levels: levels,
+                                  upstream: upstream, target: target))
+    }
+
+    /// The counted route and token estimate of a request the fast path can read; nil when it
+    /// cannot (not JSON: 400, wrong type: 415, a stream: relayed as it arrives), for the
+    /// Hummingbird path. Routes that are not counted have no estimate.
+    private func fastEstimate(_ head: HTTPRequestHead, body: ByteBuffer) -> (CountedRoute?, TokenEstimate?)? {
+        guard head.method == .POST else { return (nil, nil) }
+        let fullPath = head.uri
+        let path = fullPath.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(fullPath[..<$0]) } ?? fullPath
+        guard let route = CountedRoute(rawValue: path) else { return (nil, nil) }
+        guard let type = head.headers.first(name: "content-type"), FastKeyCache.isJSON(type) else { return nil }
+        let scanned: RequestScan? = body.withUnsafeReadableBytes { bytes in try? RequestScan(bytes) }
+        guard let scan = scanned, !scan.stream else { return nil }
+        return (route, scan.estimate(route: route, defaultMaxTokens: config.defaultMaxTokens))
     }
 
     /// The client's answer to a fast request as HTTP/1.1 bytes, its ticket settled: the

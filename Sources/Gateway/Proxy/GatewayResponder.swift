@@ -298,6 +298,13 @@ public final class GatewayResponder: HTTPResponder, Sendable {
 
     /// The 429 for a refusal, with its headers, logged as one line.
     private func limitedResponse(_ refusal: GatewayRefusal, client: ClientKey, estimate: TokenEstimate?) -> Response {
+        let (error, headers) = limitedAnswer(refusal, client: client, estimate: estimate)
+        return error.response(headers: headers)
+    }
+
+    /// A refusal's error and fields (the rate-limit fields, `retry-after`, `x-should-retry`
+    /// when no retry in time can pass), logged as one line: the same for both paths.
+    func limitedAnswer(_ refusal: GatewayRefusal, client: ClientKey, estimate: TokenEstimate?) -> (OpenAIError, HTTPFields) {
         var headers = HTTPFields()
         RateLimitHeaders.add(limits.status(bucket: refusal.bucket), to: &headers)
         let what = refusal.dimension == .requests ? "requests" : "tokens"
@@ -327,8 +334,7 @@ public final class GatewayResponder: HTTPResponder, Sendable {
             "retry_after": "\(refusal.retryAfter.map { RateLimitHeaders.goDuration($0.inSeconds) } ?? "never")",
             "estimate": "\(estimate?.total ?? 0)",
         ])
-        return OpenAIError(status: .tooManyRequests, type: what, code: "rate_limit_exceeded", message: message)
-            .response(headers: headers)
+        return (OpenAIError(status: .tooManyRequests, type: what, code: "rate_limit_exceeded", message: message), headers)
     }
 
     /// openai-python stops retrying past 2 minutes; a longer Retry-After is said to be one.

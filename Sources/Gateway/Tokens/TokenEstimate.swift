@@ -66,8 +66,13 @@ public struct TokenEstimate: Sendable, Equatable {
     }
 
     static func integer(_ value: Any?) -> Int? {
-        let d: Double
-        if let i = value as? Int { d = Double(i) } else if let x = value as? Double { d = x } else { return nil }
+        if let i = value as? Int { return integer(Double(i)) }
+        if let x = value as? Double { return integer(x) }
+        return nil
+    }
+
+    /// ``integer(_:)`` of a number the byte scan read (no boxing into `Any`).
+    static func integer(_ d: Double) -> Int? {
         guard d.isFinite, d >= 0, d < 1e9 else { return nil }
         return Int(d.rounded(.up))
     }
