@@ -87,6 +87,25 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
         return true
     }
 
+    /// ``tryAcquire(_:for:parent:at:)`` that also returns the tokens the key's bucket holds
+    /// afterwards (one lookup of the key for both), or nil when refused (nothing taken).
+    @inlinable
+    public mutating func tryTake(_ cost: Double, for key: Key, parent: Key? = nil, at now: Nanoseconds) throws -> Double? {
+        guard parent == nil else {
+            let t = Swift.max(now, lastSeen)
+            guard try tryAcquire(cost, for: key, parent: parent, at: t) else { return nil }
+            return tokens(for: key, at: t)
+        }
+        let c = try KeyedBucketState.units(cost)
+        let t = Swift.max(now, lastSeen)
+        lastSeen = t
+        return try children.withSlot(key, at: t) { tat, g -> Double? in
+            try KeyedBucketState.check(c, cost: cost, g)
+            guard g.tryAcquire(&tat, units: c, at: t) else { return nil }
+            return Swift.max(0, g.balance(tat, at: t))
+        }
+    }
+
     /// Reserves `cost` on the key's bucket (and its parent's) behind everything reserved
     /// there before, admitted at the first instant both can admit it.
     ///
@@ -190,7 +209,7 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` unless finite and >= 0.
     @_specialize(exported: true, where Key == String)
     public mutating func refund(_ tokens: Double, for key: Key, parent: Key? = nil, at now: Nanoseconds) throws {
-        try adjust(tokens, named: "refund", for: key, parent: parent, at: now) { tat, g, u, t in g.refund(&tat, units: u, at: t) }
+        _ = try adjust(tokens, named: "refund", for: key, parent: parent, at: now) { tat, g, u, t in g.refund(&tat, units: u, at: t) }
     }
 
     /// Takes `tokens` from the key's bucket (and the parent's) now, even into debt: a request
@@ -198,12 +217,31 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
     /// - Throws: ``BucketError/invalidParameter(name:value:requirement:)`` unless finite and >= 0.
     @_specialize(exported: true, where Key == String)
     public mutating func charge(_ tokens: Double, for key: Key, parent: Key? = nil, at now: Nanoseconds) throws {
-        try adjust(tokens, named: "charge", for: key, parent: parent, at: now) { tat, g, u, t in g.charge(&tat, units: u, at: t) }
+        _ = try adjust(tokens, named: "charge", for: key, parent: parent, at: now) { tat, g, u, t in g.charge(&tat, units: u, at: t) }
     }
 
-    /// Applies `change` to the key's bucket and, when named, the parent's.
+    /// Settles a reservation of `reserved` tokens that used `used`: ``refund(_:for:parent:at:)``
+    /// of the difference or ``charge(_:for:parent:at:)`` of it.
+    /// - Returns: the tokens the key's bucket holds afterwards (0 while in debt).
+    @_specialize(exported: true, where Key == String)
+    public mutating func settle(reserved: Double, used: Double, for key: Key, parent: Key? = nil, at now: Nanoseconds) throws -> Double {
+        if used < reserved {
+            return try adjust(reserved - used, named: "refund", for: key, parent: parent, at: now) { tat, g, u, t in
+                g.refund(&tat, units: u, at: t)
+            }
+        }
+        if used > reserved {
+            return try adjust(used - reserved, named: "charge", for: key, parent: parent, at: now) { tat, g, u, t in
+                g.charge(&tat, units: u, at: t)
+            }
+        }
+        return tokens(for: key, at: now)
+    }
+
+    /// Applies `change` to the key's bucket and, when named, the parent's; returns the tokens
+    /// the key's bucket holds afterwards.
     private mutating func adjust(_ tokens: Double, named name: String, for key: Key, parent: Key?, at now: Nanoseconds,
-                                 _ change: (inout Int128, GCRA, Int64, Nanoseconds) -> Void) throws {
+                                 _ change: (inout Int128, GCRA, Int64, Nanoseconds) -> Void) throws -> Double {
         guard tokens.isFinite, tokens >= 0 else {
             throw BucketError.invalidParameter(name: name, value: tokens, requirement: "a finite number >= 0")
         }
@@ -214,7 +252,10 @@ public struct KeyedBucketState<Key: Hashable & Sendable>: Sendable {
             parents!.withSlot(parent, at: t) { tat, g in change(&tat, g, u, t) }
         }
         lastSeen = t
-        children.withSlot(key, at: t) { tat, g in change(&tat, g, u, t) }
+        return children.withSlot(key, at: t) { tat, g in
+            change(&tat, g, u, t)
+            return Swift.max(0, g.balance(tat, at: t))
+        }
     }
 
     // MARK: Configuration

@@ -85,10 +85,7 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
     @inlinable
     public func tryTake(_ cost: Double = 1, for key: Key, parent: Key? = nil) throws -> Double? {
         let t = engine.time.now()
-        return try engine.withCore { c in
-            guard try c.ledger.tryAcquire(cost, for: key, parent: parent, at: t) else { return nil }
-            return c.ledger.tokens(for: key, at: t)
-        }
+        return try engine.withCore { c in try c.ledger.tryTake(cost, for: key, parent: parent, at: t) }
     }
 
     /// How long a request for `cost` on the key (and parent) made now would wait for its
@@ -178,12 +175,8 @@ public final class KeyedBuckets<Key: Hashable & Sendable>: Sendable {
             throw BucketError.invalidParameter(name: "used", value: used, requirement: "a finite number >= 0")
         }
         return try engine.replan(KeyedCore<Key>.domains(key, parent), { s, t in
-            if used < reserved {
-                try s.refund(reserved - used, for: key, parent: parent, at: t)
-            } else if used > reserved {
-                try s.charge(used - reserved, for: key, parent: parent, at: t)
-            }
-        }, read: { _, s, t in s.tokens(for: key, at: t) })
+            try s.settle(reserved: reserved, used: used, for: key, parent: parent, at: t)
+        }, read: { level, s, t, replanned in replanned ? s.tokens(for: key, at: t) : level })
     }
 
     // MARK: Configuration

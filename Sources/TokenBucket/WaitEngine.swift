@@ -154,14 +154,16 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
     ///   that per call.
     func replan<R: Sendable>(_ domains: @autoclosure () -> [Core.Domain]?,
                              _ change: (inout Core.Ledger, Nanoseconds) throws -> R) rethrows -> R {
-        try replan(domains(), change) { result, _, _ in result }
+        try replan(domains(), change) { result, _, _, _ in result }
     }
 
     /// ``replan(_:_:)`` that ends by reading the ledger with `read` under the same lock, once
     /// the waiters are queued again: what a bucket holds after the change and the re-plan.
+    /// `read` gets the change's result, and whether waiters were re-planned after it (when
+    /// not, the result may already be the reading).
     func replan<R, Out: Sendable>(_ domains: @autoclosure () -> [Core.Domain]?,
                                   _ change: (inout Core.Ledger, Nanoseconds) throws -> R,
-                                  read: (R, Core.Ledger, Nanoseconds) -> Out) rethrows -> Out {
+                                  read: (R, Core.Ledger, Nanoseconds, Bool) -> Out) rethrows -> Out {
         let t = time.now()
         // Nobody waits anywhere (the common case for a server's refunds and charges): nothing
         // to unwind or re-plan, so no queue is looked up and nothing is collected.
@@ -169,7 +171,7 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
             guard c.isIdle else { return nil }
             let at = Swift.max(t, c.ledger.timeFloor)
             let result = try change(&c.ledger, at)
-            return read(result, c.ledger, at)
+            return read(result, c.ledger, at, false)
         }) {
             return done
         }
@@ -194,7 +196,7 @@ final class WaitEngine<Core: WaitingCore>: Sendable {
             }
             reappend(unwound, in: &c, at: t, effects: &effects)
             for d in seen { c.withQueue(d) { q, ledger in arm(d, &q, ledger) } }
-            return read(result, c.ledger, Swift.max(at, c.ledger.timeFloor))
+            return read(result, c.ledger, Swift.max(at, c.ledger.timeFloor), true)
         }
     }
 

@@ -28,74 +28,74 @@ public enum RateLimitHeaders {
     static let shouldRetry = HTTPField.Name("x-should-retry")!
 
     /// Adds the status fields of `status` to `headers`, which must not hold any of them yet
-    /// (appended, not replaced: this runs for every answer). The same text as ``write(_:into:)``.
+    /// (appended, not replaced: this runs for every answer). The same text as ``write(_:into:)``,
+    /// which it reads back.
     public static func add(_ status: GatewayLevels, to headers: inout HTTPFields) {
-        var scratch = ByteBuffer()
-        forEachField(status, &scratch) { name, value in
-            headers.append(HTTPField(name: HTTPField.Name(name)!, value: String(buffer: value)))
+        var buffer = ByteBuffer()
+        write(status, into: &buffer)
+        for line in String(buffer: buffer).split(separator: "\r\n") {
+            guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else { continue }
+            headers.append(HTTPField(name: name, value: String(line[line.index(colon, offsetBy: 2)...])))
         }
     }
 
     /// Writes the status fields of `status` as HTTP/1.1 header lines (`name: value\r\n`) into
     /// `buffer`: the event-loop path's answer head, written without a `String` per value.
     public static func write(_ status: GatewayLevels, into buffer: inout ByteBuffer) {
-        var scratch = ByteBuffer()
-        scratch.reserveCapacity(64)
-        forEachField(status, &scratch) { name, value in
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeImmutableBuffer(value)
+        if let r = status[.requests] {
+            buffer.writeStaticString("x-ratelimit-limit-requests: ")
+            writeWhole(r.limit, into: &buffer)
+            buffer.writeStaticString("\r\nx-ratelimit-remaining-requests: ")
+            writeDecimal(Int64(r.remaining.rounded(.down)), into: &buffer)
+            buffer.writeStaticString("\r\nx-ratelimit-reset-requests: ")
+            writeGoDuration(r.resetSeconds, into: &buffer)
             buffer.writeStaticString("\r\n")
         }
-    }
-
-    /// Each field in order: its name and its value, formatted into `scratch` (reused).
-    private static func forEachField(_ status: GatewayLevels, _ scratch: inout ByteBuffer,
-                                     _ field: (String, ByteBuffer) -> Void) {
-        func emit(_ name: String, _ format: (inout ByteBuffer) -> Void) {
-            scratch.clear()
-            format(&scratch)
-            field(name, scratch)
-        }
-        if let r = status[.requests] {
-            emit("x-ratelimit-limit-requests") { writeWhole(r.limit, into: &$0) }
-            emit("x-ratelimit-remaining-requests") { writeDecimal(Int64(r.remaining.rounded(.down)), into: &$0) }
-            emit("x-ratelimit-reset-requests") { writeGoDuration(r.resetSeconds, into: &$0) }
-        }
         if let t = status[.tokens] {
-            emit("x-ratelimit-limit-tokens") { writeWhole(t.limit, into: &$0) }
-            emit("x-ratelimit-remaining-tokens") { writeDecimal(Int64(t.remaining.rounded(.down)), into: &$0) }
-            emit("x-ratelimit-reset-tokens") { writeGoDuration(t.resetSeconds, into: &$0) }
+            buffer.writeStaticString("x-ratelimit-limit-tokens: ")
+            writeWhole(t.limit, into: &buffer)
+            buffer.writeStaticString("\r\nx-ratelimit-remaining-tokens: ")
+            writeDecimal(Int64(t.remaining.rounded(.down)), into: &buffer)
+            buffer.writeStaticString("\r\nx-ratelimit-reset-tokens: ")
+            writeGoDuration(t.resetSeconds, into: &buffer)
+            buffer.writeStaticString("\r\n")
         }
         guard !status.isEmpty else { return }
-        emit("RateLimit-Policy") { out in
-            var first = true
-            for d in GatewayDimension.allCases {
-                guard let s = status[d] else { continue }
-                if !first { out.writeStaticString(", ") }
-                first = false
-                out.writeStaticString("\"")
-                out.writeString(d.rawValue)
-                out.writeStaticString("\";q=")
-                writeWhole(s.limit, into: &out)
-                out.writeStaticString(";w=")
-                writeDecimal(Int64(s.windowSeconds.rounded(.up)), into: &out)
-                if d != .requests { out.writeStaticString(";bucketscope-qu=\"tokens\"") }
-            }
+        buffer.writeStaticString("RateLimit-Policy: ")
+        var first = true
+        for d in GatewayDimension.allCases {
+            guard let s = status[d] else { continue }
+            if !first { buffer.writeStaticString(", ") }
+            first = false
+            writeItemName(d, into: &buffer)
+            buffer.writeStaticString(";q=")
+            writeWhole(s.limit, into: &buffer)
+            buffer.writeStaticString(";w=")
+            writeDecimal(Int64(s.windowSeconds.rounded(.up)), into: &buffer)
+            if d != .requests { buffer.writeStaticString(";bucketscope-qu=\"tokens\"") }
         }
-        emit("RateLimit") { out in
-            var first = true
-            for d in GatewayDimension.allCases {
-                guard let s = status[d] else { continue }
-                if !first { out.writeStaticString(", ") }
-                first = false
-                out.writeStaticString("\"")
-                out.writeString(d.rawValue)
-                out.writeStaticString("\";r=")
-                writeDecimal(Int64(s.remaining.rounded(.down)), into: &out)
-                out.writeStaticString(";t=")
-                writeDecimal(Int64(s.resetSeconds.rounded(.up)), into: &out)
-            }
+        buffer.writeStaticString("\r\nRateLimit: ")
+        first = true
+        for d in GatewayDimension.allCases {
+            guard let s = status[d] else { continue }
+            if !first { buffer.writeStaticString(", ") }
+            first = false
+            writeItemName(d, into: &buffer)
+            buffer.writeStaticString(";r=")
+            writeDecimal(Int64(s.remaining.rounded(.down)), into: &buffer)
+            buffer.writeStaticString(";t=")
+            writeDecimal(Int64(s.resetSeconds.rounded(.up)), into: &buffer)
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// A dimension's name as a quoted item of the IETF lists.
+    private static func writeItemName(_ d: GatewayDimension, into buffer: inout ByteBuffer) {
+        switch d {
+        case .requests: buffer.writeStaticString("\"requests\"")
+        case .tokens: buffer.writeStaticString("\"tokens\"")
+        case .inputTokens: buffer.writeStaticString("\"input-tokens\"")
+        case .outputTokens: buffer.writeStaticString("\"output-tokens\"")
         }
     }
 
