@@ -46,6 +46,19 @@ struct ReadingLevelTests {
         #expect(throws: BucketError.self) { try keyed.settle(reserved: 1, used: .nan, for: "a") }
     }
 
+    @Test("settle under a parent adjusts both buckets and returns the key's level")
+    func settleWithParent() throws {
+        let keyed = try KeyedBuckets<String>(capacity: 100, refillPerSecond: 1,
+                                             parent: BucketConfiguration(capacity: 50, refillPerSecond: 1), clock: ManualClock())
+        #expect(try keyed.tryTake(40, for: "a", parent: "t") == 60)
+        #expect(keyed.parentTokens(for: "t") == 10)
+        #expect(try keyed.settle(reserved: 40, used: 10, for: "a", parent: "t") == 90)
+        #expect(keyed.parentTokens(for: "t") == 40)
+        #expect(try keyed.settle(reserved: 10, used: 70, for: "a", parent: "t") == 30)
+        #expect(keyed.parentTokens(for: "t") == 0)          // 20 in debt
+        #expect(try keyed.tryTake(1, for: "b", parent: "t") == nil)
+    }
+
     @Test("settle moves waiters up as refund does, and behind a charge as charge does")
     func settleReplansWaiters() async throws {
         let clock = ManualClock()

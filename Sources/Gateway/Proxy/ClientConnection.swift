@@ -223,8 +223,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         mode = .proxying
-        let answer = responder.pool.sendGathering(request.upstream, target: request.target, on: context.eventLoop)
-        answer.assumeIsolated().whenComplete { [self] result in
+        responder.pool.sendGathering(request.upstream, target: request.target, on: context.eventLoop) { [self] result in
             let bytes = responder.fastAnswer(result, for: request, allocator: context.channel.allocator)
             socketOut.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
             mode = .idle

@@ -6,7 +6,7 @@ import NIOHTTP1
 final class UpstreamExchange: @unchecked Sendable {
     let request: UpstreamRequest
     let target: UpstreamTarget
-    let promise: EventLoopPromise<UpstreamAnswer>
+    let promise: UpstreamCompletion
     /// The caller gave up (its task was cancelled): drop the exchange wherever it is.
     var cancelled = false
     /// The connection carrying it, once it has one.
@@ -14,10 +14,31 @@ final class UpstreamExchange: @unchecked Sendable {
     /// Gather even an event stream whole (the caller cannot take a stream).
     var gatherEvents = false
 
-    init(request: UpstreamRequest, target: UpstreamTarget, promise: EventLoopPromise<UpstreamAnswer>) {
+    init(request: UpstreamRequest, target: UpstreamTarget, promise: UpstreamCompletion) {
         self.request = request
         self.target = target
         self.promise = promise
+    }
+}
+
+/// Who hears an exchange's answer: a task awaiting a promise, or code on the event loop (the
+/// fast path) called back in place, with no future in between.
+enum UpstreamCompletion {
+    case promise(EventLoopPromise<UpstreamAnswer>)
+    case callback((Result<UpstreamAnswer, any Error>) -> Void)
+
+    func succeed(_ answer: UpstreamAnswer) {
+        switch self {
+        case .promise(let p): p.succeed(answer)
+        case .callback(let done): done(.success(answer))
+        }
+    }
+
+    func fail(_ error: any Error) {
+        switch self {
+        case .promise(let p): p.fail(error)
+        case .callback(let done): done(.failure(error))
+        }
     }
 }
 
@@ -29,8 +50,8 @@ final class UpstreamExchange: @unchecked Sendable {
 /// task; an event stream is handed over at its head and then yielded chunk by chunk.
 final class UpstreamConnection: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     private enum State {
         case idle
@@ -55,6 +76,10 @@ final class UpstreamConnection: ChannelDuplexHandler {
     private var heldRead = false
     /// When it went back to the pool (for the idle limit).
     var idleSince = NIODeadline.now()
+
+    /// The response decoder of this connection's pipeline (``UpstreamResponseDecoding``), told
+    /// each request's method as it is sent.
+    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)
 
     init(pool: LoopPool, target: UpstreamTarget, readTimeout: TimeAmount, maxBody: Int) {
         self.pool = pool
@@ -81,17 +106,17 @@ final class UpstreamConnection: ChannelDuplexHandler {
         exchange.connection = self
         state = .waitingHead(exchange)
         let r = exchange.request
-        // The request's bytes are written as one buffer (``UpstreamRequest/serialize(into:target:)``);
-        // the head part carries only the method, for the response decoder to know a HEAD's
-        // answer has no body (``RawRequestEncoder`` writes nothing for it).
+        // The request's bytes are written as one buffer (``UpstreamRequest/serialize(into:target:)``),
+        // straight to the socket; the response decoder is told the method (a HEAD's answer
+        // has no body) as NIO's request encoder would have told it.
         var bytes = context.channel.allocator.buffer(capacity: 512 + Swift.min(r.body?.readableBytes ?? 0, UpstreamRequest.inlineBody))
         let separateBody = r.serialize(into: &bytes, target: exchange.target)
-        context.write(wrapOutboundOut(.head(HTTPRequestHead(version: .http1_1, method: r.method, uri: ""))), promise: nil)
+        decoder.write(data: .head(UpstreamConnection.head(for: r.method)))
         if let body = separateBody {
-            context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(body)), promise: nil)
         } else {
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
         }
         lastRead = .now()
         keepAlive = true
@@ -100,6 +125,17 @@ final class UpstreamConnection: ChannelDuplexHandler {
         // scheduled and cancelled per exchange).
         if timer == nil { arm(readTimeout) }
     }
+
+    /// A request head carrying only `method`, for the decoder (the common ones made once).
+    static func head(for method: HTTPMethod) -> HTTPRequestHead {
+        switch method {
+        case .POST: return postHead
+        case .GET: return getHead
+        default: return HTTPRequestHead(version: .http1_1, method: method, uri: "")
+        }
+    }
+    static let postHead = HTTPRequestHead(version: .http1_1, method: .POST, uri: "")
+    static let getHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "")
 
     /// The exchange's caller gave up: end it and the connection (the answer cannot be skipped).
     func cancel(_ exchange: UpstreamExchange) {
@@ -259,17 +295,22 @@ final class UpstreamConnection: ChannelDuplexHandler {
     }
 }
 
-/// The outbound end of an upstream connection's pipeline, in place of NIO's request encoder:
-/// request bytes go out as ``UpstreamConnection`` serialized them; the head part (method only,
-/// seen on its way by the response decoder) and the end part write nothing.
-final class RawRequestEncoder: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = IOData
+/// The inbound end of an upstream connection's pipeline: NIO's HTTP/1.1 response decoder,
+/// without its watch on outbound writes (the connection tells it each request's method, and
+/// writes the request's bytes straight to the socket, past every handler).
+struct UpstreamResponseDecoding: ByteToMessageDecoder {
+    typealias InboundOut = HTTPClientResponsePart
+    let decoder: HTTPResponseDecoder
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .head, .end: promise?.succeed(())
-        case .body(let bytes): context.write(wrapOutboundOut(bytes), promise: promise)
-        }
+    func decoderAdded(context: ChannelHandlerContext) { decoder.decoderAdded(context: context) }
+
+    func decoderRemoved(context: ChannelHandlerContext) { decoder.decoderRemoved(context: context) }
+
+    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        try decoder.decode(context: context, buffer: &buffer)
+    }
+
+    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decoder.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF)
     }
 }

@@ -45,14 +45,15 @@ final class UpstreamPool: Sendable {
     ///   (the connection is closed).
     func send(_ request: UpstreamRequest, target: UpstreamTarget, on eventLoop: any EventLoop) async throws -> UpstreamAnswer {
         let pool = pool(for: eventLoop)
-        let exchange = UpstreamExchange(request: request, target: target, promise: eventLoop.makePromise())
+        let promise = eventLoop.makePromise(of: UpstreamAnswer.self)
+        let exchange = UpstreamExchange(request: request, target: target, promise: .promise(promise))
         if eventLoop.inEventLoop {
             pool.start(exchange)
         } else {
             eventLoop.execute { pool.start(exchange) }
         }
         return try await withTaskCancellationHandler {
-            try await exchange.promise.futureResult.get()
+            try await promise.futureResult.get()
         } onCancel: {
             eventLoop.execute {
                 exchange.cancelled = true
@@ -61,14 +62,14 @@ final class UpstreamPool: Sendable {
         }
     }
 
-    /// Sends `request` from code already on `eventLoop` (the fast path): the future completes
-    /// there with the whole answer, an event stream included.
-    func sendGathering(_ request: UpstreamRequest, target: UpstreamTarget, on eventLoop: any EventLoop) -> EventLoopFuture<UpstreamAnswer> {
+    /// Sends `request` from code already on `eventLoop` (the fast path): `done` is called there
+    /// with the whole answer, an event stream included, or the failure.
+    func sendGathering(_ request: UpstreamRequest, target: UpstreamTarget, on eventLoop: any EventLoop,
+                       _ done: @escaping (Result<UpstreamAnswer, any Error>) -> Void) {
         eventLoop.preconditionInEventLoop()
-        let exchange = UpstreamExchange(request: request, target: target, promise: eventLoop.makePromise())
+        let exchange = UpstreamExchange(request: request, target: target, promise: .callback(done))
         exchange.gatherEvents = true
         pool(for: eventLoop).start(exchange)
-        return exchange.promise.futureResult
     }
 
     /// Closes every idle connection; connections in use close when their exchange ends.
@@ -124,8 +125,7 @@ final class LoopPool: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(RawRequestEncoder())
-                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try sync.addHandler(ByteToMessageHandler(UpstreamResponseDecoding(decoder: bound.value.decoder)))
                     try sync.addHandler(bound.value)
                 }
             }
