@@ -99,21 +99,22 @@ public enum RateLimitHeaders {
         }
     }
 
-    /// A whole number in decimal, written digit by digit (no `String`).
+    /// A whole number in decimal, written digit by digit straight into the buffer (no `String`).
     static func writeDecimal(_ value: Int64, into buffer: inout ByteBuffer) {
-        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
         var v = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
+        var n = 1
+        while v >= 10 { v /= 10; n += 1 }
+        let length = n + (value < 0 ? 1 : 0)
+        v = value.magnitude
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { out in
+            if value < 0 { out[0] = UInt8(ascii: "-") }
+            var i = length
             repeat {
-                d[19 - n] = UInt8(ascii: "0") + UInt8(v % 10)
+                i -= 1
+                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
                 v /= 10
-                n += 1
             } while v > 0
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: d[(20 - n)...]))
+            return length
         }
     }
 

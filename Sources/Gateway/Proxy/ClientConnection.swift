@@ -48,6 +48,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// A read held back while too much is queued.
     private var heldRead = false
     private var replaying = false
+    /// Parts went on to Hummingbird in this read cycle: its read-complete goes on too (a
+    /// cycle of fast requests only ends here).
+    private var forwardedThisCycle = false
     /// Where fast answers are written: the response encoder's context, whose next handler
     /// is the socket's, so their bytes bypass the encoders.
     private var socketOut: ChannelHandlerContext?
@@ -164,7 +167,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             queued.append(part)
         case .forwarding:
             if case .end = part { mode = .idle }
-            context.fireChannelRead(wrapInboundOut(part))
+            forward(part, context: context)
         case .idle:
             if fastPath, case .head(let head) = part, owedByHummingbird == 0, responder.fastCandidate(head) {
                 mode = .collecting(head, nil)
@@ -173,7 +176,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
                     owedByHummingbird += 1
                     mode = .forwarding
                 }
-                context.fireChannelRead(wrapInboundOut(part))
+                forward(part, context: context)
             }
         case .collecting(let head, var body):
             switch part {
@@ -200,9 +203,20 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private func handOver(_ head: HTTPRequestHead, _ body: ByteBuffer?, ended: Bool, context: ChannelHandlerContext) {
         owedByHummingbird += 1
         mode = ended ? .idle : .forwarding
-        context.fireChannelRead(wrapInboundOut(.head(head)))
-        if let body { context.fireChannelRead(wrapInboundOut(.body(body))) }
-        if ended { context.fireChannelRead(wrapInboundOut(.end(nil))) }
+        forward(.head(head), context: context)
+        if let body { forward(.body(body), context: context) }
+        if ended { forward(.end(nil), context: context) }
+    }
+
+    private func forward(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        forwardedThisCycle = true
+        context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard forwardedThisCycle else { return }
+        forwardedThisCycle = false
+        context.fireChannelReadComplete()
     }
 
     private func proxy(_ head: HTTPRequestHead, _ body: ByteBuffer, context: ChannelHandlerContext) {
@@ -245,7 +259,10 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             handled = true
         }
         // Outside a read cycle: Hummingbird's channel takes reads in at read-complete.
-        if handled { context.fireChannelReadComplete() }
+        if handled && forwardedThisCycle {
+            forwardedThisCycle = false
+            context.fireChannelReadComplete()
+        }
         if heldRead && queued.count < ClientConnection.maxQueued {
             heldRead = false
             context.read()
