@@ -159,7 +159,10 @@ grep -E 'Requests/sec|Non-2xx|Latency' "$WORK/wrk.txt" | sed 's/^/  /'
 rps=$(awk '/Requests\/sec/ {print int($2)}' "$WORK/wrk.txt")
 [[ ${rps:-0} -gt 100 ]]; check "wrk 10 s: ${rps:-0} requests/s answered" $?
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")
-[[ $code == 200 ]] && curl -s "$URL/metrics" | grep -q 'bucketscope_gateway_limited_total{key="noisy"}'
+# Read whole before searching: `grep -q` stops at the first match, and curl, cut off, would
+# fail the pipeline (exit 23) under pipefail.
+metrics=$(curl -s "$URL/metrics")
+[[ $code == 200 ]] && grep -q 'bucketscope_gateway_limited_total{key="noisy"}' <<< "$metrics"
 check "still healthy after wrk; /metrics names keys by name" $?
 
 # Graceful stop: SIGTERM, exit 0.
