@@ -34,6 +34,34 @@ struct GatewayFastPathTests {
     }
 }
 
+/// A connection that changes keys between requests.
+@Suite("Gateway fast path: keys on one connection")
+struct GatewayFastPathKeysTests {
+    @Test("each request on a connection is counted on its own key's row, however the keys alternate")
+    func keysAlternate() async throws {
+        try await GatewayHarness.with(testConfig(capacity: 100, refill: 100)) { h in
+            let port = h.port
+            let body = GatewayHarness.chat(maxTokens: 5)
+            let auths = ["Authorization: Bearer sk-a", "Authorization: Bearer sk-a", "Authorization: Bearer sk-b",
+                            "Authorization: Basic xyz\r\nx-api-key: sk-c", "Authorization: Bearer sk-a", "x-api-key: sk-b",
+                            "Authorization: Basic xyz\r\nx-api-key: sk-c", "x-api-key: sk-b"]
+            let requests = auths.map { auth in
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\(auth)\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            }
+            let statuses = try await offPool { () -> [Int] in
+                let connection = try RawHTTP.Connection(port: port)
+                return try requests.map { try connection.exchange($0).status }
+            }
+            #expect(statuses == Array(repeating: 200, count: requests.count))
+            let stats = h.server.responder.metrics.stats()
+            #expect(stats[ClientKey.fingerprint("sk-a")]?.admitted == 3)
+            #expect(stats[ClientKey.fingerprint("sk-b")]?.admitted == 3)
+            #expect(stats[ClientKey.fingerprint("sk-c")]?.admitted == 2)
+        }
+    }
+}
+
 /// The same requests through either path get the same answers.
 @Suite("Gateway fast path against the Hummingbird path")
 struct GatewayFastPathParityTests {

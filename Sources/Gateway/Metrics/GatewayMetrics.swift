@@ -20,6 +20,8 @@ public final class GatewayMetrics: Sendable {
     /// The tuning rule, when `[tuning]` is on.
     public let tuner: RefillTuner?
     private let table = Mutex<Table>(Table())
+    /// A ledger follows the traffic (read without the table's lock on the event-loop path).
+    private let following = Atomic<Bool>(false)
     private let upstreamStatus: StatusTally
     private let keysHeld: Gauge
 
@@ -49,12 +51,20 @@ public final class GatewayMetrics: Sendable {
     /// Sends every request from now on to `traffic` too (nil: to nobody). Requests already in
     /// flight stay unfollowed.
     public func follow(_ traffic: (any FleetTraffic)?) {
-        table.withLock { $0.traffic = traffic }
+        table.withLock { t in
+            t.traffic = traffic
+            following.store(traffic != nil, ordering: .releasing)
+        }
     }
 
     /// Stops sending requests to `traffic`, if it is the one they go to.
     public func unfollow(_ traffic: any FleetTraffic) {
-        table.withLock { t in if t.traffic === traffic { t.traffic = nil } }
+        table.withLock { t in
+            if t.traffic === traffic {
+                t.traffic = nil
+                following.store(false, ordering: .releasing)
+            }
+        }
     }
 
     /// The key's row (or `(other)`'s once the table is full), made on first use, and the
@@ -88,8 +98,15 @@ public final class GatewayMetrics: Sendable {
     /// A request admitted the moment it arrived (the event-loop path): ``arrived(_:cost:)``
     /// and ``decided(_:admittedAfter:limited:estimated:)`` in one, without counting it as
     /// waiting in between when no ledger follows the traffic.
-    func admittedAtOnce(_ key: ClientKey, estimated: Int) -> GatewayVisit {
+    /// - Parameter cached: the key's row from an earlier request (a connection's cache; a key
+    ///   keeps its row for good, rows are never dropped), filled in on first use.
+    func admittedAtOnce(_ key: ClientKey, estimated: Int, cached: inout KeyRow?) -> GatewayVisit {
+        if let row = cached, !following.load(ordering: .acquiring) {
+            row.admittedAtOnce(estimated: estimated)
+            return GatewayVisit(key: key, row: row, followed: nil)
+        }
         let (row, traffic) = row(for: key)
+        cached = row
         guard traffic == nil else {
             let visit = arrived(key)
             decided(visit, admittedAfter: .zero, limited: false, estimated: estimated)
@@ -101,8 +118,13 @@ public final class GatewayMetrics: Sendable {
 
     /// A request refused with a 429 the moment it arrived (the event-loop path): as
     /// ``admittedAtOnce(_:estimated:)``, for a refusal.
-    func limitedAtOnce(_ key: ClientKey) {
+    func limitedAtOnce(_ key: ClientKey, cached: inout KeyRow?) {
+        if let row = cached, !following.load(ordering: .acquiring) {
+            row.limitedAtOnce()
+            return
+        }
         let (row, traffic) = row(for: key)
+        cached = row
         guard traffic == nil else {
             decided(arrived(key), admittedAfter: nil, limited: true, estimated: 0)
             return

@@ -53,7 +53,7 @@ extension GatewayResponder {
         guard let (route, estimate) = fastEstimate(head, body: body) else { return .decline }
         guard let (ticket, levels) = limits.tryAdmit(client, estimate: estimate) else {
             guard config.maxWait == .zero, let refusal = limits.refusalNow(client, estimate: estimate) else { return .decline }
-            metrics.limitedAtOnce(client)
+            metrics.limitedAtOnce(client, cached: &keys.row)
             let (error, headers) = limitedAnswer(refusal, client: client, estimate: estimate)
             let body = ByteBuffer(string: error.body)
             var out = allocator.buffer(capacity: 768 + body.readableBytes)
@@ -68,7 +68,7 @@ extension GatewayResponder {
             Self.writeBody(body, into: &out)
             return .answer(out)
         }
-        let visit = metrics.admittedAtOnce(client, estimated: estimate?.total ?? 0)
+        let visit = metrics.admittedAtOnce(client, estimated: estimate?.total ?? 0, cached: &keys.row)
         let hasBody = body.readableBytes > 0 || head.method == .POST || head.method == .PUT || head.method == .PATCH
         // The client's fields as they came: the connection's own are left out when written.
         let upstream = UpstreamRequest(method: head.method, uri: head.uri, headers: head.headers, body: hasBody ? body : nil)
@@ -153,6 +153,8 @@ struct FastKeyCache {
     private var field: String?
     private var fromAuthorization = true
     private var client: ClientKey?
+    /// The cached client's metrics row, once known.
+    var row: KeyRow?
 
     /// The client of the request's key (`Authorization: Bearer …`, else `x-api-key`), as
     /// ``ClientKey/secret(in:)`` reads it; nil when there is none or it is refused (the
@@ -163,7 +165,9 @@ struct FastKeyCache {
             if let secret = ClientKey.bearer(authorization) {
                 return remember(authorization, fromAuthorization: true, directory.client(for: secret))
             }
-            // Not a bearer token: `x-api-key` decides, uncached (rare).
+            // Not a bearer token: `x-api-key` decides, uncached (rare); the cache is dropped,
+            // so the row filled in for this request is not taken for the cached key's.
+            forget()
             guard let raw = headers.first(name: "x-api-key") else { return nil }
             let key = ClientKey.trimmed(raw)
             return key.isEmpty ? nil : directory.client(for: key)
@@ -175,8 +179,15 @@ struct FastKeyCache {
         return remember(raw, fromAuthorization: false, directory.client(for: key))
     }
 
+    private mutating func forget() {
+        field = nil
+        client = nil
+        row = nil
+    }
+
     private mutating func remember(_ value: String, fromAuthorization: Bool, _ found: ClientKey?) -> ClientKey? {
         guard let found else { return nil }
+        if found != client { row = nil }
         field = value
         self.fromAuthorization = fromAuthorization
         client = found
