@@ -11,6 +11,7 @@ enum Benchmarks {
         [
             Benchmark(name: "try_acquire", run: { try LibraryBenchmarks.tryAcquire() }),
             Benchmark(name: "keyed_try_acquire_100k", run: { try LibraryBenchmarks.keyed() }),
+            Benchmark(name: "keyed_take_and_settle_100k", run: { try LibraryBenchmarks.keyedRequest() }),
             Benchmark(name: "bytes_per_key_1m", isolated: true, run: { try LibraryBenchmarks.bytesPerKey() }),
             Benchmark(name: "waiters_10k_p99_lateness", run: { try await LibraryBenchmarks.waiters() }),
             Benchmark(name: "keyed_waiters_10k_p99_lateness", run: { try await LibraryBenchmarks.keyedWaiters() }),

@@ -20,7 +20,7 @@ struct SlotMap<Key: Hashable & Sendable>: Sendable {
         @usableFromInline var key: Key?
         @usableFromInline var tat: Int128
 
-        @usableFromInline init(key: Key?, tat: Int128) {
+        @inlinable init(key: Key?, tat: Int128) {
             self.key = key
             self.tat = tat
         }
@@ -30,7 +30,7 @@ struct SlotMap<Key: Hashable & Sendable>: Sendable {
     @usableFromInline var entries: ContiguousArray<Entry> = []
     @usableFromInline var count = 0
 
-    @usableFromInline init() {}
+    @inlinable init() {}
 
     /// The slot holding `key`, if any.
     @inlinable
@@ -53,7 +53,7 @@ struct SlotMap<Key: Hashable & Sendable>: Sendable {
     }
 
     /// Inserts `key`, which must not be present.
-    @usableFromInline
+    @inlinable
     mutating func insertNew(_ key: Key, _ tat: Int128) {
         if (count + 1) * 5 > entries.count * 4 { resize(to: SlotMap.capacity(for: count + 1)) }
         place(Entry(key: key, tat: tat))
@@ -62,6 +62,7 @@ struct SlotMap<Key: Hashable & Sendable>: Sendable {
 
     /// Removes `key` if present, shifting later entries of its probe run back.
     @usableFromInline
+    @_specialize(exported: true, where Key == String)
     mutating func removeValue(forKey key: Key) {
         guard var hole = index(forKey: key) else { return }
         let mask = entries.count - 1
@@ -82,7 +83,7 @@ struct SlotMap<Key: Hashable & Sendable>: Sendable {
 
     /// Keeps the entries whose state satisfies `keep`, in a table sized for them (memory is
     /// given back when keys leave).
-    @usableFromInline
+    @inlinable
     mutating func retain(where keep: (Int128) -> Bool) {
         let kept = entries.filter { $0.key != nil && keep($0.tat) }
         entries = []
@@ -94,6 +95,7 @@ struct SlotMap<Key: Hashable & Sendable>: Sendable {
 
     /// Replaces every state with `transform(state)`.
     @usableFromInline
+    @_specialize(exported: true, where Key == String)
     mutating func updateAll(_ transform: (Int128) -> Int128) {
         for i in entries.indices where entries[i].key != nil {
             entries[i].tat = transform(entries[i].tat)
@@ -107,21 +109,25 @@ struct SlotMap<Key: Hashable & Sendable>: Sendable {
     // MARK: Internals
 
     /// Smallest power of two holding `n` entries at most 80 % full (at least 16).
-    @usableFromInline
+    @inlinable
     static func capacity(for n: Int) -> Int {
         var c = 16
         while n * 5 > c * 4 { c *= 2 }
         return c
     }
 
-    private mutating func resize(to capacity: Int) {
+    // Inlinable with the insertion that calls it, so a client's String-keyed map is
+    // specialized whole (an unspecialized resize costs a metadata lookup per entry moved).
+    @inlinable
+    mutating func resize(to capacity: Int) {
         let old = entries
         entries = ContiguousArray(repeating: Entry(key: nil, tat: 0), count: capacity)
         for e in old where e.key != nil { place(e) }
     }
 
     /// Puts `e` in the first free slot of its probe run (no duplicate check, no count).
-    private mutating func place(_ e: Entry) {
+    @inlinable
+    mutating func place(_ e: Entry) {
         let mask = entries.count - 1
         var i = e.key!.hashValue & mask
         while entries[i].key != nil { i = (i + 1) & mask }

@@ -20,7 +20,7 @@ struct SlotTable<Key: Hashable & Sendable>: Sendable {
     /// When `slots` reaches this size, full slots are swept out (amortized O(1) per insert).
     @usableFromInline var sweepAt = SlotTable.minimumSweep
 
-    @usableFromInline static var minimumSweep: Int { 1024 }
+    @inlinable static var minimumSweep: Int { 1024 }
 
     @usableFromInline
     init(_ configuration: BucketConfiguration) {
@@ -62,7 +62,7 @@ struct SlotTable<Key: Hashable & Sendable>: Sendable {
 
     /// Drops every full slot on the default configuration (each equals an absent one). Keys
     /// with an override stay: they carry their configuration. Returns how many were dropped.
-    @usableFromInline @discardableResult
+    @inlinable @discardableResult
     mutating func evictFull(at t: Nanoseconds) -> Int {
         let before = slots.count
         let g = gcra
