@@ -13,6 +13,8 @@
 #   latency at that load: S' − U' (the gateway's) beside N' − U' (nginx's);
 #   E  a flood over the limit: one key limited to 1 request/s (burst 2; nginx burst=1 nodelay),
 #      so nearly every answer is a 429 (serve logs each, as headless mode does).
+#   K  a new random key on every request (a client rotating keys): every request is a first
+#      sight of its key, for the limiter and the metrics (serve's RSS printed after).
 # Each row also gives the CPU time its servers spent per request (utime + stime from /proc, in
 # microseconds): the servers it passes through (U: nginx; N: nginx, which is both limiter and
 # upstream; S: serve + nginx). On a machine shared with other work, requests/s follow the CPU
@@ -102,6 +104,15 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-bench"
 LUA
 sed 's/sk-bench/sk-flood/' "$WORK/post.lua" > "$WORK/flood.lua"
+# A client rotating keys (or an attacker): a new random key on every request.
+cat > "$WORK/keys.lua" <<'LUA'
+math.randomseed(7)
+local body = '{"model":"mock-1","max_tokens":16,"messages":[{"role":"user","content":"Say hi"}]}'
+request = function()
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+                                   ["Authorization"] = "Bearer sk-" .. math.random(1, 1000000000)}, body)
+end
+LUA
 
 rps_of() { awk '/Requests\/sec/ {printf "%d", $2}' "$WORK/$1.txt"; }
 run() {  # CPU="PIDS" run NAME URL [paced CONNECTIONS | flood | get]
@@ -109,6 +120,7 @@ run() {  # CPU="PIDS" run NAME URL [paced CONNECTIONS | flood | get]
   t0=$(ticks $CPU)
   case ${3:-} in
     flood) script=$WORK/flood.lua ;;
+    keys) script=$WORK/keys.lua ;;
     paced) script=$WORK/paced.lua conns=$4 ;;
     get) script="" ;;
   esac
@@ -156,3 +168,6 @@ added "N' nginx limit_req -> U (paced)"
 added "S' serve -> U (paced)"
 CPU="$GW_PID" run "E serve, key over its limit (c32)" "http://127.0.0.1:$GW/v1/chat/completions" flood
 CPU="$NGX_SLOW_W" run "E nginx, key over its limit (c32)" "http://127.0.0.1:$NGX_SLOW/v1/chat/completions" flood
+CPU="$GW_PID $NGX_W" run "K serve, a new key per request" "http://127.0.0.1:$GW/v1/chat/completions" keys
+echo "  serve's RSS after K: $(awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' "/proc/$GW_PID/status")"
+CPU="$NGX_W" run "K nginx, a new key per request" "http://127.0.0.1:$NGX/v1/chat/completions" keys
