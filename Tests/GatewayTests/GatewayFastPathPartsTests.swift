@@ -159,6 +159,13 @@ struct GatewayFastPathPartsTests {
         #expect(String(buffer: big).hasSuffix("content-length: \(UpstreamRequest.inlineBody + 1)\r\n\r\n"))
     }
 
+    @Test("the scan keeps one slot per field it reads (fixed-size storage, no allocation)")
+    func scanSlots() {
+        #expect(RequestScan.countedFields.count == 6)
+        #expect(RequestScan.maxTokenFields.count == 3)
+        #expect(RequestScan.usageFields.count == 4)
+    }
+
     @Test("usage is read in place from a buffer as from its bytes, fallback included")
     func usageInPlace() {
         let bodies = [#"{"id":"x","usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}}"#,

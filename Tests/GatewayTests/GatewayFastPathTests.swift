@@ -62,6 +62,35 @@ struct GatewayFastPathKeysTests {
     }
 }
 
+/// A client that goes away while its fast request is upstream.
+@Suite("Gateway fast path: client gone mid-request (real time)")
+struct GatewayFastPathHangUpTests {
+    @Test("real time: the answer that finds its client gone is still reconciled and counted")
+    func settledWithoutClient() async throws {
+        let mock = MockUpstreamConfiguration(timeToFirstToken: .milliseconds(400))
+        try await GatewayHarness.with(testConfig(capacity: 100, refill: 100, tpm: 100_000), mock: mock) { h in
+            let port = h.port
+            let body = GatewayHarness.chat(maxTokens: 50)
+            let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-gone\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            try await offPool {
+                let connection = try RawHTTP.Connection(port: port)
+                try connection.send(request)
+                Thread.sleep(forTimeInterval: 0.1)   // admitted and upstream; then gone
+            }
+            let key = ClientKey.fingerprint("sk-gone")
+            var stats = h.server.responder.metrics.stats()[key]
+            for _ in 0..<100 where (stats?.tokensReconciled ?? 0) == 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                stats = h.server.responder.metrics.stats()[key]
+            }
+            #expect(stats?.admitted == 1)
+            #expect((stats?.tokensReconciled ?? 0) > 0, "the answer was not reconciled")
+            #expect(stats?.upstreamStatus[200] == 1)
+        }
+    }
+}
+
 /// The same requests through either path get the same answers.
 @Suite("Gateway fast path against the Hummingbird path")
 struct GatewayFastPathParityTests {
@@ -176,14 +205,18 @@ enum RawHTTP {
         deinit { close(fd) }
 
         func exchange(_ text: String) throws -> Answer {
+            try send(text)
+            return try RawHTTP.readAnswer(fd, &buffer)
+        }
+
+        func send(_ text: String) throws {
             let bytes = Array(text.utf8)
             var sent = 0
             while sent < bytes.count {
-                let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+                let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
                 guard n > 0 else { throw Failure(description: "send") }
                 sent += n
             }
-            return try RawHTTP.readAnswer(fd, &buffer)
         }
 
         /// How long until the server closes the connection (nil: not within `seconds`).

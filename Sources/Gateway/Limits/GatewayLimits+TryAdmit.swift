@@ -72,7 +72,9 @@ extension GatewayLimits {
             return (bucket, parent, resolved, parentDimensions)
         }
         guard let (bucket, parent, resolved, parentDimensions) = read else { return nil }
-        var plan: [(GatewayDimension, Double)] = [(.requests, 1)]
+        var plan: [(GatewayDimension, Double)] = []
+        plan.reserveCapacity(4)   // one allocation, however many dimensions follow
+        plan.append((.requests, 1))
         if let e = estimate {
             if resolved.set.tokens != nil && e.total > 0 { plan.append((.tokens, Double(e.total))) }
             if resolved.set.inputTokens != nil && e.prompt > 0 { plan.append((.inputTokens, Double(e.prompt))) }

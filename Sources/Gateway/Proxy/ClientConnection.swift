@@ -19,7 +19,7 @@ import NIOHTTP1
 /// Answers stay in request order: nothing takes the fast path while Hummingbird still owes an
 /// answer on the connection, and requests that arrive while a fast one is in flight
 /// (pipelined) wait for it.
-final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
+final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler, UpstreamAnswerHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -55,6 +55,9 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// is the socket's, so their bytes bypass the encoders.
     private var socketOut: ChannelHandlerContext?
     private var keys = FastKeyCache()
+    /// The fast request upstream now, and this handler's context (for its answer).
+    private var inFlight: GatewayResponder.FastRequest?
+    private var context: ChannelHandlerContext?
 
     // The connection's state.
     /// Requests read (head seen) whose answers have not ended, both paths.
@@ -78,6 +81,7 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Connection state
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         socketOut = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
         if context.channel.isActive { becameActive(context: context) }
     }
@@ -85,6 +89,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
+        self.context = nil
+        socketOut = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -237,13 +243,22 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         mode = .proxying
-        responder.pool.sendGathering(request.upstream, target: request.target, on: context.eventLoop) { [self] result in
-            let bytes = responder.fastAnswer(result, for: request, allocator: context.channel.allocator)
-            socketOut.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
-            mode = .idle
-            answerEnded(context: context)
-            replayQueued(context: context)
-        }
+        inFlight = request
+        responder.pool.sendGathering(request.upstream, target: request.target, on: context.eventLoop, to: self)
+    }
+
+    /// The fast request's answer (on this connection's event loop): written, then what queued
+    /// behind it is handled.
+    func upstreamAnswered(_ result: Result<UpstreamAnswer, any Error>) {
+        guard let request = inFlight else { return }
+        inFlight = nil
+        // Settled and counted even when the client went away meanwhile (its answer unwritten).
+        let bytes = responder.fastAnswer(result, for: request, allocator: context?.channel.allocator ?? ByteBufferAllocator())
+        guard let context, let socketOut else { return }
+        socketOut.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+        mode = .idle
+        answerEnded(context: context)
+        replayQueued(context: context)
     }
 
     /// Handles what arrived during a fast request, in order, until another one is in flight.

@@ -8,11 +8,11 @@
 /// plain ASCII without escapes is counted by its length without decoding it.
 struct RequestScan {
     /// Characters in each counted top-level field (last occurrence wins).
-    private var fieldCharacters: [Int] = Array(repeating: 0, count: RequestScan.countedFields.count)
+    private var fieldCharacters = InlineArray<6, Int>(repeating: 0)   // one per countedFields
     private var messageCharacters = 0
     private(set) var messages = 0
     /// `max_completion_tokens`, `max_tokens`, `max_output_tokens` as numbers, when they are.
-    private var maxTokens: [Double?] = [nil, nil, nil]
+    private var maxTokens = InlineArray<3, Double?>(repeating: nil)   // one per maxTokenFields
     /// `"stream": true`.
     private(set) var stream = false
     /// Byte offset just after the top-level `{`.
@@ -96,14 +96,16 @@ struct RequestScan {
 
     /// The estimate for `route`, as ``TokenEstimate/init(body:route:defaultMaxTokens:)``.
     func estimate(route: CountedRoute, defaultMaxTokens: Int) -> TokenEstimate {
-        let characters = fieldCharacters.reduce(0, +) + messageCharacters
+        var characters = messageCharacters
+        for i in fieldCharacters.indices { characters += fieldCharacters[i] }
         let prompt = (characters + TokenEstimate.charactersPerToken - 1) / TokenEstimate.charactersPerToken
             + messages * TokenEstimate.tokensPerMessage
         let output: Int
         if route == .embeddings {
             output = 0
         } else {
-            let asked = maxTokens.lazy.compactMap { n in n.flatMap { TokenEstimate.integer($0) } }.first
+            var asked: Int?
+            for i in maxTokens.indices where asked == nil { asked = maxTokens[i].flatMap { TokenEstimate.integer($0) } }
             output = Swift.max(0, asked ?? defaultMaxTokens)
         }
         return TokenEstimate(prompt: Swift.max(1, prompt), output: output)
@@ -147,7 +149,7 @@ extension RequestScan {
         s.skipSpace()
         guard s.peek == UInt8(ascii: "{") else { return nil }
         s.i += 1
-        var values: [Double?] = [nil, nil, nil, nil]
+        var values = InlineArray<4, Double?>(repeating: nil)   // one per usageFields
         do {
             try s.members { s, key in
                 if let k = index(of: key, in: usageFields) { values[k] = try s.number() } else { try s.value(counting: false, depth: 1) }

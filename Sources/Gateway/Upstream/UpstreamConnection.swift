@@ -21,23 +21,28 @@ final class UpstreamExchange: @unchecked Sendable {
     }
 }
 
-/// Who hears an exchange's answer: a task awaiting a promise, or code on the event loop (the
-/// fast path) called back in place, with no future in between.
+/// Code on an upstream connection's event loop that hears an exchange's answer in place.
+protocol UpstreamAnswerHandler: AnyObject {
+    func upstreamAnswered(_ result: Result<UpstreamAnswer, any Error>)
+}
+
+/// Who hears an exchange's answer: a task awaiting a promise, or a handler on the event loop
+/// (the fast path) called in place, with no future or closure in between.
 enum UpstreamCompletion {
     case promise(EventLoopPromise<UpstreamAnswer>)
-    case callback((Result<UpstreamAnswer, any Error>) -> Void)
+    case handler(any UpstreamAnswerHandler)
 
     func succeed(_ answer: UpstreamAnswer) {
         switch self {
         case .promise(let p): p.succeed(answer)
-        case .callback(let done): done(.success(answer))
+        case .handler(let h): h.upstreamAnswered(.success(answer))
         }
     }
 
     func fail(_ error: any Error) {
         switch self {
         case .promise(let p): p.fail(error)
-        case .callback(let done): done(.failure(error))
+        case .handler(let h): h.upstreamAnswered(.failure(error))
         }
     }
 }

@@ -62,12 +62,12 @@ final class UpstreamPool: Sendable {
         }
     }
 
-    /// Sends `request` from code already on `eventLoop` (the fast path): `done` is called there
-    /// with the whole answer, an event stream included, or the failure.
+    /// Sends `request` from code already on `eventLoop` (the fast path): `handler` hears there
+    /// the whole answer, an event stream included, or the failure.
     func sendGathering(_ request: UpstreamRequest, target: UpstreamTarget, on eventLoop: any EventLoop,
-                       _ done: @escaping (Result<UpstreamAnswer, any Error>) -> Void) {
+                       to handler: any UpstreamAnswerHandler) {
         eventLoop.preconditionInEventLoop()
-        let exchange = UpstreamExchange(request: request, target: target, promise: .callback(done))
+        let exchange = UpstreamExchange(request: request, target: target, promise: .handler(handler))
         exchange.gatherEvents = true
         pool(for: eventLoop).start(exchange)
     }
