@@ -6,7 +6,7 @@ import NIOHTTP1
 ///
 /// - **The event-loop fast path.** A request that may qualify
 ///   (``GatewayResponder/fastCandidate(_:)``) is held here until its body is complete; if
-///   ``GatewayResponder/fastDecide(_:body:keys:allocator:)`` admits it, it goes upstream on
+///   ``GatewayResponder/fastDecide(_:body:keys:buffer:)`` admits it, it goes upstream on
 ///   this event loop's pool and its answer is written as one buffer from the same loop,
 ///   straight to the socket: no task, no thread switch, no request or header conversion. A
 ///   request refused at once (no `--max-wait`) gets its 429 the same way. Otherwise its parts
@@ -55,6 +55,8 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler, Ups
     /// is the socket's, so their bytes bypass the encoders.
     private var socketOut: ChannelHandlerContext?
     private var keys = FastKeyCache()
+    /// Where fast answers are written (see ``writeAnswer(to:)``).
+    private var answerBuffer = ByteBuffer()
     /// The fast request upstream now, and this handler's context (for its answer).
     private var inFlight: GatewayResponder.FastRequest?
     private var context: ChannelHandlerContext?
@@ -231,11 +233,12 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler, Ups
             return
         }
         let request: GatewayResponder.FastRequest
-        switch responder.fastDecide(head, body: body, keys: &keys, allocator: context.channel.allocator) {
+        answerBuffer.clear()
+        switch responder.fastDecide(head, body: body, keys: &keys, buffer: &answerBuffer) {
         case .proxy(let r):
             request = r
-        case .answer(let bytes):
-            socketOut.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+        case .answer:
+            writeAnswer(to: socketOut)
             answerEnded(context: context)
             return
         case .decline:
@@ -253,13 +256,25 @@ final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler, Ups
         guard let request = inFlight else { return }
         inFlight = nil
         // Settled and counted even when the client went away meanwhile (its answer unwritten).
-        let bytes = responder.fastAnswer(result, for: request, allocator: context?.channel.allocator ?? ByteBufferAllocator())
+        answerBuffer.clear()
+        responder.fastAnswer(result, for: request, into: &answerBuffer)
         guard let context, let socketOut else { return }
-        socketOut.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+        writeAnswer(to: socketOut)
         mode = .idle
         answerEnded(context: context)
         replayQueued(context: context)
     }
+
+    /// Writes the answer in ``answerBuffer`` to the socket. The buffer's memory is used again
+    /// for the next answer once the socket has taken it (at once on a socket with room:
+    /// `clear()` then reuses it instead of allocating), unless it grew past ``keptBuffer``.
+    private func writeAnswer(to socketOut: ChannelHandlerContext) {
+        socketOut.writeAndFlush(NIOAny(IOData.byteBuffer(answerBuffer)), promise: nil)
+        if answerBuffer.capacity > ClientConnection.keptBuffer { answerBuffer = ByteBuffer() }
+    }
+
+    /// Largest answer buffer a connection keeps between answers.
+    static let keptBuffer = 64 << 10
 
     /// Handles what arrived during a fast request, in order, until another one is in flight.
     private func replayQueued(context: ChannelHandlerContext) {

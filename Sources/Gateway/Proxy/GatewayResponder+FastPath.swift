@@ -37,8 +37,8 @@ extension GatewayResponder {
     enum FastOutcome {
         /// Admitted: send it upstream.
         case proxy(FastRequest)
-        /// Answered here, as these bytes: a 429 refused at once.
-        case answer(ByteBuffer)
+        /// Answered here, its bytes in the caller's buffer: a 429 refused at once.
+        case answer
         /// The Hummingbird path decides (nothing taken or counted).
         case decline
     }
@@ -48,7 +48,7 @@ extension GatewayResponder {
     /// else is for the Hummingbird path. `keys` is the connection's cache of its last API key
     /// (a connection nearly always carries one key).
     func fastDecide(_ head: HTTPRequestHead, body: ByteBuffer, keys: inout FastKeyCache,
-                    allocator: ByteBufferAllocator) -> FastOutcome {
+                    buffer: inout ByteBuffer) -> FastOutcome {
         guard let target = upstreamTarget, let client = keys.client(for: head.headers, in: directory) else { return .decline }
         guard let (route, estimate) = fastEstimate(head, body: body) else { return .decline }
         guard let (ticket, levels) = limits.tryAdmit(client, estimate: estimate) else {
@@ -56,17 +56,16 @@ extension GatewayResponder {
             metrics.limitedAtOnce(client, cached: &keys.row)
             let (error, headers) = limitedAnswer(refusal, client: client, estimate: estimate)
             let body = ByteBuffer(string: error.body)
-            var out = allocator.buffer(capacity: 768 + body.readableBytes)
-            Self.writeStatusLine(Int(error.status.code), error.status.reasonPhrase, into: &out)
+            Self.writeStatusLine(Int(error.status.code), error.status.reasonPhrase, into: &buffer)
             for field in headers {
-                out.writeString(field.name.rawName)
-                out.writeStaticString(": ")
-                out.writeString(field.value)
-                out.writeStaticString("\r\n")
+                buffer.writeString(field.name.rawName)
+                buffer.writeStaticString(": ")
+                buffer.writeString(field.value)
+                buffer.writeStaticString("\r\n")
             }
-            out.writeStaticString("content-type: application/json\r\n")
-            Self.writeBody(body, into: &out)
-            return .answer(out)
+            buffer.writeStaticString("content-type: application/json\r\n")
+            Self.writeBody(body, into: &buffer)
+            return .answer
         }
         let visit = metrics.admittedAtOnce(client, estimated: estimate?.total ?? 0, cached: &keys.row)
         let hasBody = body.readableBytes > 0 || head.method == .POST || head.method == .PUT || head.method == .PATCH
@@ -90,10 +89,9 @@ extension GatewayResponder {
         return (route, scan.estimate(route: route, defaultMaxTokens: config.defaultMaxTokens))
     }
 
-    /// The client's answer to a fast request as HTTP/1.1 bytes, its ticket settled: the
-    /// upstream's answer with the rate-limit fields, or a 502/504 in OpenAI's shape.
-    func fastAnswer(_ result: Result<UpstreamAnswer, any Error>, for request: FastRequest,
-                    allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// The client's answer to a fast request as HTTP/1.1 bytes written into `out`, its ticket
+    /// settled: the upstream's answer with the rate-limit fields, or a 502/504 in OpenAI's shape.
+    func fastAnswer(_ result: Result<UpstreamAnswer, any Error>, for request: FastRequest, into out: inout ByteBuffer) {
         switch result {
         case .success(let answer):
             let code = Int(answer.status.code)
@@ -108,7 +106,7 @@ extension GatewayResponder {
                 limits.reconcile(request.ticket, usage: usage, levels: &levels)
                 metrics.reconciled(request.visit, tokens: usage.total)
             }
-            var out = allocator.buffer(capacity: 640 + body.readableBytes)
+            out.reserveCapacity(minimumWritableBytes: 640 + body.readableBytes)
             Self.writeStatusLine(code, answer.status.reasonPhrase, into: &out)
             for (name, value) in answer.headers where HeaderName.isRelayed(name) {
                 out.writeString(name)
@@ -118,15 +116,12 @@ extension GatewayResponder {
             }
             RateLimitHeaders.write(levels, into: &out)
             Self.writeBody(body, into: &out)
-            return out
         case .failure(let error):
             let e = upstreamFailure(error, ticket: request.ticket, client: request.client)
             let body = ByteBuffer(string: e.body)
-            var out = allocator.buffer(capacity: 128 + body.readableBytes)
             Self.writeStatusLine(Int(e.status.code), e.status.reasonPhrase, into: &out)
             out.writeStaticString("content-type: application/json\r\n")
             Self.writeBody(body, into: &out)
-            return out
         }
     }
 

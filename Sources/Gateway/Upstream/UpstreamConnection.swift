@@ -85,6 +85,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
     /// The response decoder of this connection's pipeline (``UpstreamResponseDecoding``), told
     /// each request's method as it is sent.
     let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)
+    private var requestBuffer = ByteBuffer()
 
     init(pool: LoopPool, target: UpstreamTarget, readTimeout: TimeAmount, maxBody: Int) {
         self.pool = pool
@@ -114,15 +115,18 @@ final class UpstreamConnection: ChannelDuplexHandler {
         // The request's bytes are written as one buffer (``UpstreamRequest/serialize(into:target:)``),
         // straight to the socket; the response decoder is told the method (a HEAD's answer
         // has no body) as NIO's request encoder would have told it.
-        var bytes = context.channel.allocator.buffer(capacity: 512 + Swift.min(r.body?.readableBytes ?? 0, UpstreamRequest.inlineBody))
-        let separateBody = r.serialize(into: &bytes, target: exchange.target)
+        // The buffer's memory serves the next request too once the socket has taken it (see
+        // ClientConnection.writeAnswer(to:)).
+        requestBuffer.clear(minimumCapacity: 512 + Swift.min(r.body?.readableBytes ?? 0, UpstreamRequest.inlineBody))
+        let separateBody = r.serialize(into: &requestBuffer, target: exchange.target)
         decoder.write(data: .head(UpstreamConnection.head(for: r.method)))
         if let body = separateBody {
-            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(requestBuffer)), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(body)), promise: nil)
         } else {
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(requestBuffer)), promise: nil)
         }
+        if requestBuffer.capacity > ClientConnection.keptBuffer { requestBuffer = ByteBuffer() }
         lastRead = .now()
         keepAlive = true
         demand = true
