@@ -207,8 +207,11 @@ enum RawHTTP {
 
         func exchange(_ text: String) throws -> Answer {
             try send(text)
-            return try RawHTTP.readAnswer(fd, &buffer)
+            return try receive()
         }
+
+        /// The next answer on the connection.
+        func receive() throws -> Answer { try RawHTTP.readAnswer(fd, &buffer) }
 
         func send(_ text: String) throws {
             let bytes = Array(text.utf8)
@@ -263,56 +266,8 @@ enum RawHTTP {
     }
 
     static func exchange(port: Int, sending text: String, answers count: Int) throws -> [Answer] {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw Failure(description: "connect") }
-        let bytes = Array(text.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw Failure(description: "send") }
-            sent += n
-        }
-        var buffer: [UInt8] = []
-        var answers: [Answer] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        func fill() throws {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw Failure(description: "connection ended after \(answers.count) answers") }
-            buffer.append(contentsOf: chunk[..<n])
-        }
-        let separator = Array("\r\n\r\n".utf8)
-        while answers.count < count {
-            var end: Int?
-            while end == nil {
-                if buffer.count >= 4 {
-                    end = (0...(buffer.count - 4)).first { buffer[$0..<($0 + 4)].elementsEqual(separator) }
-                }
-                if end == nil { try fill() }
-            }
-            let head = String(decoding: buffer[..<end!], as: UTF8.self).components(separatedBy: "\r\n")
-            buffer.removeFirst(end! + 4)
-            let status = Int(head[0].split(separator: " ")[1]) ?? 0
-            var headers: [String: String] = [:]
-            for line in head.dropFirst() {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-            let length = Int(headers["content-length"] ?? "0") ?? 0
-            while buffer.count < length { try fill() }
-            answers.append(Answer(status: status, headers: headers, body: String(decoding: buffer[..<length], as: UTF8.self)))
-            buffer.removeFirst(length)
-        }
-        return answers
+        let connection = try Connection(port: port)
+        try connection.send(text)
+        return try (0..<count).map { _ in try connection.receive() }
     }
 }

@@ -43,22 +43,12 @@ public enum RateLimitHeaders {
     /// `buffer`: the event-loop path's answer head, written without a `String` per value.
     public static func write(_ status: GatewayLevels, into buffer: inout ByteBuffer) {
         if let r = status[.requests] {
-            buffer.writeStaticString("x-ratelimit-limit-requests: ")
-            writeWhole(r.limit, into: &buffer)
-            buffer.writeStaticString("\r\nx-ratelimit-remaining-requests: ")
-            writeDecimal(Int64(r.remaining.rounded(.down)), into: &buffer)
-            buffer.writeStaticString("\r\nx-ratelimit-reset-requests: ")
-            writeGoDuration(r.resetSeconds, into: &buffer)
-            buffer.writeStaticString("\r\n")
+            writeOpenAIFields(r, limit: "x-ratelimit-limit-requests: ", remaining: "\r\nx-ratelimit-remaining-requests: ",
+                              reset: "\r\nx-ratelimit-reset-requests: ", into: &buffer)
         }
         if let t = status[.tokens] {
-            buffer.writeStaticString("x-ratelimit-limit-tokens: ")
-            writeWhole(t.limit, into: &buffer)
-            buffer.writeStaticString("\r\nx-ratelimit-remaining-tokens: ")
-            writeDecimal(Int64(t.remaining.rounded(.down)), into: &buffer)
-            buffer.writeStaticString("\r\nx-ratelimit-reset-tokens: ")
-            writeGoDuration(t.resetSeconds, into: &buffer)
-            buffer.writeStaticString("\r\n")
+            writeOpenAIFields(t, limit: "x-ratelimit-limit-tokens: ", remaining: "\r\nx-ratelimit-remaining-tokens: ",
+                              reset: "\r\nx-ratelimit-reset-tokens: ", into: &buffer)
         }
         guard !status.isEmpty else { return }
         buffer.writeStaticString("RateLimit-Policy: ")
@@ -86,6 +76,18 @@ public enum RateLimitHeaders {
             buffer.writeStaticString(";t=")
             writeDecimal(Int64(s.resetSeconds.rounded(.up)), into: &buffer)
         }
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// OpenAI's three fields of one dimension: limit, remaining (rounded down), reset.
+    private static func writeOpenAIFields(_ s: DimensionStatus, limit: StaticString, remaining: StaticString,
+                                          reset: StaticString, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString(limit)
+        writeWhole(s.limit, into: &buffer)
+        buffer.writeStaticString(remaining)
+        writeDecimal(Int64(s.remaining.rounded(.down)), into: &buffer)
+        buffer.writeStaticString(reset)
+        writeGoDuration(s.resetSeconds, into: &buffer)
         buffer.writeStaticString("\r\n")
     }
 
