@@ -267,18 +267,28 @@ struct GatewayFleetDriverTests {
         #expect(try rig.row("alice").rejected == 1)
     }
 
-    @Test("a tenant row's edit says it cannot be changed live; its keys' edits work")
+    @Test("a tenant row's edit changes that tenant's parent set live, not its keys' or other tenants'")
     func tenantRowEdits() throws {
         let rig = try Rig(Self.hierarchical())
         let v = rig.metrics.arrived(Self.alice)
         rig.metrics.decided(v, admittedAfter: .zero, limited: false, estimated: 0)
+        let w = rig.metrics.arrived(Self.carol)
+        rig.metrics.decided(w, admittedAfter: .zero, limited: false, estimated: 0)
         _ = rig.driver.snapshot()
-        #expect(throws: GatewayConfigError("tenant:acme is acme's parent bucket ([parent] and [tenants.acme] in the config), "
-                                           + "which cannot be changed live: edit its keys instead")) {
-            try rig.driver.apply(.setCapacity(30, key: "tenant:acme"))
-        }
+        let aliceBefore = try rig.row("alice").capacity
+        try rig.driver.apply(.setCapacity(30, key: "tenant:acme"))
+        try rig.driver.apply(.setRefill(3, key: "tenant:acme"))
+        let acme = try rig.row("tenant:acme")
+        #expect(acme.capacity == 30 && acme.refillPerSecond == 3)
+        #expect(try rig.row("tenant:globex").capacity == 3)   // its own [tenants] entry, untouched
+        #expect(try rig.row("alice").capacity == aliceBefore)
+        // The limits themselves: acme's parent set, from its [tenants] entry.
+        #expect(rig.limits.spec(bucket: "alice").capacity == aliceBefore)
+        #expect(rig.driver.steering.summary(.setCapacity(30, key: "tenant:acme")) == "capacity of tenant:acme (acme's parent bucket set) → 30")
         try rig.driver.apply(.setCapacity(7, key: "alice"))
-        #expect(try rig.row("alice").capacity == 7 && rig.row("tenant:acme").capacity == 8)
+        #expect(try rig.row("alice").capacity == 7 && rig.row("tenant:acme").capacity == 30)
+        #expect(throws: (any Error).self) { try rig.driver.apply(.setCapacity(-1, key: "tenant:acme")) }
+        #expect(try rig.row("tenant:acme").capacity == 30)   // a refused edit changes nothing
     }
 
     @Test("other keyings have no parents and no tenant rows; switching back to hierarchical brings them back")

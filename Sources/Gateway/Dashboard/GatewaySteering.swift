@@ -3,7 +3,8 @@ import TokenBucket
 
 /// The dashboard's commands applied to a gateway's live limits: a row's edit goes to the bucket
 /// set that row's requests use now (its key's; its tenant's under per-tenant keying; the one
-/// shared set under shared keying), an edit without a row to every set. With the tuning rule
+/// shared set under shared keying), a tenant row's (hierarchical keying) to that tenant's parent
+/// set (`[tenants.NAME]`), an edit without a row to every set. With the tuning rule
 /// on, a refill (or a preset's) is the configured refill and the tuned one is set to it × the
 /// current factor, as the simulator does.
 struct GatewaySteering: Sendable {
@@ -17,14 +18,12 @@ struct GatewaySteering: Sendable {
     func apply(_ command: FleetCommand) throws {
         switch command {
         case let .setCapacity(value, key):
-            let set = try bucketSet(of: key)
-            try limits.update(key: set) { $0.capacity = value }
+            try edit(key) { $0.capacity = value }
         case let .setRefill(value, key):
-            let set = try bucketSet(of: key)
             if let tuner {
-                try tuner.withFactor { f in try limits.update(key: set) { $0.refill = value * f } }
+                try tuner.withFactor { f in try edit(key) { $0.refill = value * f } }
             } else {
-                try limits.update(key: set) { $0.refill = value }
+                try edit(key) { $0.refill = value }
             }
         case let .setKeying(k):
             try limits.setKeying(Self.gatewayKeying(k))
@@ -45,9 +44,26 @@ struct GatewaySteering: Sendable {
         }
     }
 
+    /// Applies `change` to what a row's edit reaches: a tenant row's parent bucket set, else
+    /// the row's bucket set (every set without a row).
+    private func edit(_ row: String?, _ change: (inout LimitSpec) -> Void) throws {
+        if let tenant = parentTenant(of: row) {
+            try limits.update(tenant: tenant, change)
+        } else {
+            try limits.update(key: try bucketSet(of: row), change)
+        }
+    }
+
+    /// The tenant whose parent bucket a row is (hierarchical keying's tenant rows), if it is one.
+    private func parentTenant(of row: String?) -> String? {
+        guard let row, limits.keying == .hierarchical, !metrics.rows().contains(where: { $0.id == row }) else { return nil }
+        return TenantRows.tenant(ofRow: row)
+    }
+
     /// What `command` changes, for the dashboard's change line: `capacity of alice → 20`.
     func summary(_ command: FleetCommand) -> String {
         func whose(_ key: String?) -> String {
+            if let key, let tenant = parentTenant(of: key) { return "\(key) (\(tenant)'s parent bucket set)" }
             guard let key, let set = try? bucketSet(of: key) else { return "every \(limits.keying.rawValue) bucket set" }
             return set == key ? key : "\(set) (\(key)'s \(limits.keying.rawValue) set)"
         }
@@ -69,11 +85,6 @@ struct GatewaySteering: Sendable {
             throw GatewayConfigError("\(GatewayMetrics.other) sums the keys past tracked_keys, each with a bucket set of its own: edit all keys instead")
         }
         guard let client = metrics.rows().first(where: { $0.id == row }) else {
-            if limits.keying == .hierarchical, let tenant = TenantRows.tenant(ofRow: row) {
-                // GatewayLimits changes keys' sets and the base live, not a tenant's parent.
-                throw GatewayConfigError("\(row) is \(tenant)'s parent bucket ([parent] and [tenants.\(tenant)] in the config), "
-                                         + "which cannot be changed live: edit its keys instead")
-            }
             throw GatewayConfigError("no key \"\(row)\" has sent a request")
         }
         switch limits.keying {

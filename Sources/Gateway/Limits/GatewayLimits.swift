@@ -268,6 +268,19 @@ public final class GatewayLimits: Sendable {
         try configureBuckets(s)
     }
 
+    /// Changes a tenant's limits while serving (`[tenants.NAME]`): its parent bucket set under
+    /// hierarchical keying, its bucket set under per-tenant keying. Levels are kept (capped).
+    public func update(tenant: String, _ change: (inout LimitSpec) -> Void) throws {
+        let s = try settings.withLock { s throws -> Settings in
+            var next = s
+            change(&next.tenantOverrides[tenant, default: LimitSpec()])
+            try Self.check(next)
+            s = next
+            return next
+        }
+        try configureBuckets(s)
+    }
+
     /// Switches keying while serving; new bucket sets start full.
     public func setKeying(_ keying: GatewayKeying) throws {
         let s = settings.withLock { s -> Settings in s.keying = keying; return s }
