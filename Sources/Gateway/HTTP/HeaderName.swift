@@ -38,6 +38,14 @@ enum HeaderName {
         }
     }
 
+    /// `application/json` (any case, parameters allowed), without a lowercased copy.
+    static func isJSON(_ contentType: String) -> Bool {
+        var type = contentType
+        return type.withUTF8 { bytes in
+            bytes.count >= applicationJSON.count && equals(UnsafeBufferPointer(rebasing: bytes[..<applicationJSON.count]), applicationJSON)
+        }
+    }
+
     /// Whether an upstream answer's field is relayed to the client.
     static func isRelayed(_ name: String) -> Bool { !isHopByHop(name) && !isRateLimitField(name) }
 }

@@ -163,11 +163,6 @@ public enum RateLimitHeaders {
         buffer.writeStaticString("s")
     }
 
-    /// Whether an upstream field is one of these (the gateway's own replace the upstream's).
-    static func isRateLimitField(lowercased name: String) -> Bool {
-        name.hasPrefix("x-ratelimit-") || name == "ratelimit" || name == "ratelimit-policy"
-    }
-
     /// `retry-after` and `retry-after-ms` for a wait.
     public static func addRetry(after wait: Duration, to headers: inout HTTPFields) {
         let ms = Swift.max(1, Int((wait.inSeconds * 1000).rounded(.up)))
@@ -184,20 +179,8 @@ public enum RateLimitHeaders {
     /// Go's `time.Duration` text, as OpenAI's reset fields use it: `0s`, `250ms`, `1s`, `1.5s`,
     /// `6m0s`, `1h2m3s`; rounded to the millisecond.
     public static func goDuration(_ seconds: Double) -> String {
-        let ms = Int64((Swift.max(0, seconds) * 1000).rounded(.up))
-        if ms == 0 { return "0s" }
-        if ms < 1000 { return "\(ms)ms" }
-        let h = ms / 3_600_000
-        let m = (ms / 60_000) % 60
-        let s = ms % 60_000
-        var secs = String(s / 1000)
-        if s % 1000 != 0 {
-            var frac = String(format: "%03d", Int(s % 1000))
-            while frac.hasSuffix("0") { frac.removeLast() }
-            secs += "." + frac
-        }
-        if h > 0 { return "\(h)h\(m)m\(secs)s" }
-        if m > 0 { return "\(m)m\(secs)s" }
-        return "\(secs)s"
+        var text = ByteBuffer()
+        writeGoDuration(seconds, into: &text)
+        return String(buffer: text)
     }
 }

@@ -17,8 +17,13 @@ public struct ClientKey: Sendable, Hashable {
 
     /// The API key of a request: `Authorization: Bearer KEY`, else `x-api-key: KEY`.
     public static func secret(in headers: HTTPFields) -> String? {
-        if let auth = headers[.authorization], let key = bearer(auth) { return key }
-        if let key = headers[ClientKey.apiKeyHeader].map(trimmed), !key.isEmpty { return key }
+        secret(authorization: headers[.authorization], apiKey: headers[ClientKey.apiKeyHeader])
+    }
+
+    /// The API key of a request from its two fields' values: a bearer token, else `x-api-key`.
+    static func secret(authorization: String?, apiKey: String?) -> String? {
+        if let authorization, let key = bearer(authorization) { return key }
+        if let key = apiKey.map(trimmed), !key.isEmpty { return key }
         return nil
     }
 

@@ -61,9 +61,10 @@ extension GatewayLimits {
         return nil
     }
 
-    /// One read of the settings for a request: its bucket set and parent, their resolved
-    /// limits, and what it takes of each dimension, in admission order.
-    private func quickPlan(_ client: ClientKey, estimate: TokenEstimate?)
+    /// One read of the settings for a request: its bucket set and parent, its resolved limits,
+    /// the dimensions its parent limits, and what it takes of each dimension, in admission
+    /// order (every admission path's plan).
+    func quickPlan(_ client: ClientKey, estimate: TokenEstimate?)
         -> (String, String?, ResolvedLimits, Set<GatewayDimension>, [(GatewayDimension, Double)])? {
         let read = settings.withLock { s -> (String, String?, ResolvedLimits, Set<GatewayDimension>)? in
             let (bucket, parent) = Self.bucket(for: client, keying: s.keying)

@@ -102,23 +102,15 @@ public final class GatewayLimits: Sendable {
     ///   is given back).
     public func admit(_ client: ClientKey, estimate: TokenEstimate?, maxWait: Duration) async throws -> GatewayAdmission {
         if let store { return try await admitShared(store, client, estimate: estimate, maxWait: maxWait) }
-        let (bucket, parent) = bucket(for: client)
-        let spec = settings.withLock { $0.spec(bucket: bucket) }
-        let parentSpec = parent.map { p in settings.withLock { $0.parentSpec(tenant: p) } }
-        var plan: [(GatewayDimension, Double)] = [(.requests, 1)]
-        if let e = estimate {
-            func add(_ d: GatewayDimension, _ limited: Bool, _ cost: Int) {
-                if limited && cost > 0 { plan.append((d, Double(cost))) }
-            }
-            add(.tokens, spec.tokensPerMinute != nil, e.total)
-            add(.inputTokens, spec.inputTokensPerMinute != nil, e.prompt)
-            add(.outputTokens, spec.outputTokensPerMinute != nil, e.output)
+        guard let (bucket, parent, _, parentDimensions, plan) = quickPlan(client, estimate: estimate) else {
+            throw GatewayConfigError("the limits of \(client.id) do not resolve")   // validated settings always do
         }
+        func parentFor(_ d: GatewayDimension) -> String? { parentDimensions.contains(d) ? parent : nil }
         let clock = ContinuousClock()
         let start = clock.now
         var taken: [(GatewayDimension, Double)] = []
         func giveBackTaken() {
-            for (d, cost) in taken { try? buckets[d].refund(cost, for: bucket, parent: parentFor(d, parent, parentSpec)) }
+            for (d, cost) in taken { try? buckets[d].refund(cost, for: bucket, parent: parentFor(d)) }
         }
         for (d, cost) in plan {
             var attempt = 0
@@ -129,7 +121,7 @@ public final class GatewayLimits: Sendable {
                 // has room. Such a refusal (a wait within the slack) is retried, twice at most.
                 let left = Swift.max(GatewayLimits.clockSlack, maxWait - (clock.now - start))
                 do {
-                    try await buckets[d].acquire(cost, for: bucket, parent: parentFor(d, parent, parentSpec), timeout: left)
+                    try await buckets[d].acquire(cost, for: bucket, parent: parentFor(d), timeout: left)
                     taken.append((d, cost))
                     break
                 } catch BucketError.deadlineExceeded(let after, _) where after <= GatewayLimits.clockSlack && attempt < 2 {
@@ -148,13 +140,7 @@ public final class GatewayLimits: Sendable {
             }
         }
         return .admitted(GatewayTicket(bucket: bucket, parent: parent, estimate: estimate, taken: taken,
-                                       waited: clock.now - start, parentDimensions: parentSpec.map(Self.dimensions) ?? []))
-    }
-
-    /// The parent key for dimension `d`: only where the parent level limits that dimension.
-    private func parentFor(_ d: GatewayDimension, _ parent: String?, _ spec: LimitSpec?) -> String? {
-        guard let parent, let spec else { return nil }
-        return Self.dimensions(spec).contains(d) ? parent : nil
+                                       waited: clock.now - start, parentDimensions: parentDimensions))
     }
 
     static func dimensions(_ spec: LimitSpec) -> Set<GatewayDimension> {

@@ -101,35 +101,29 @@ public final class GatewayMetrics: Sendable {
     /// - Parameter cached: the key's row from an earlier request (a connection's cache; a key
     ///   keeps its row for good, rows are never dropped), filled in on first use.
     func admittedAtOnce(_ key: ClientKey, estimated: Int, cached: inout KeyRow?) -> GatewayVisit {
-        if let row = cached, !following.load(ordering: .acquiring) {
+        if let row = unfollowedRow(key, cached: &cached) {
             row.admittedAtOnce(estimated: estimated)
             return GatewayVisit(key: key, row: row, followed: nil)
         }
-        let (row, traffic) = row(for: key)
-        cached = row
-        guard traffic == nil else {
-            let visit = arrived(key)
-            decided(visit, admittedAfter: .zero, limited: false, estimated: estimated)
-            return visit
-        }
-        row.admittedAtOnce(estimated: estimated)
-        return GatewayVisit(key: key, row: row, followed: nil)
+        let visit = arrived(key)
+        decided(visit, admittedAfter: .zero, limited: false, estimated: estimated)
+        return visit
     }
 
     /// A request refused with a 429 the moment it arrived (the event-loop path): as
-    /// ``admittedAtOnce(_:estimated:)``, for a refusal.
+    /// ``admittedAtOnce(_:estimated:cached:)``, for a refusal.
     func limitedAtOnce(_ key: ClientKey, cached: inout KeyRow?) {
-        if let row = cached, !following.load(ordering: .acquiring) {
-            row.limitedAtOnce()
-            return
-        }
+        if let row = unfollowedRow(key, cached: &cached) { return row.limitedAtOnce() }
+        decided(arrived(key), admittedAfter: nil, limited: true, estimated: 0)
+    }
+
+    /// The key's row while no ledger follows the traffic (lock-free once `cached` holds it);
+    /// nil while one does (the request must then be reported step by step).
+    private func unfollowedRow(_ key: ClientKey, cached: inout KeyRow?) -> KeyRow? {
+        if let row = cached, !following.load(ordering: .acquiring) { return row }
         let (row, traffic) = row(for: key)
         cached = row
-        guard traffic == nil else {
-            decided(arrived(key), admittedAfter: nil, limited: true, estimated: 0)
-            return
-        }
-        row.limitedAtOnce()
+        return traffic == nil ? row : nil
     }
 
     /// Admission finished: admitted after `wait`, refused with a 429 (`limited`), or abandoned

@@ -83,7 +83,7 @@ extension GatewayResponder {
         let fullPath = head.uri
         let path = fullPath.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(fullPath[..<$0]) } ?? fullPath
         guard let route = CountedRoute(rawValue: path) else { return (nil, nil) }
-        guard let type = head.headers.first(name: "content-type"), FastKeyCache.isJSON(type) else { return nil }
+        guard let type = head.headers.first(name: "content-type"), HeaderName.isJSON(type) else { return nil }
         let scanned: RequestScan? = body.withUnsafeReadableBytes { bytes in try? RequestScan(bytes) }
         guard let scan = scanned, !scan.stream else { return nil }
         return (route, scan.estimate(route: route, defaultMaxTokens: config.defaultMaxTokens))
@@ -94,20 +94,14 @@ extension GatewayResponder {
     func fastAnswer(_ result: Result<UpstreamAnswer, any Error>, for request: FastRequest, into out: inout ByteBuffer) {
         switch result {
         case .success(let answer):
-            let code = Int(answer.status.code)
-            metrics.upstreamAnswered(request.visit, status: code, headers: answer.headers)
-            if code == 429 { logger.info("upstream 429 passed through", metadata: ["key": "\(request.client.id)"]) }
+            count(answer, client: request.client, visit: request.visit)
             let body: ByteBuffer
             if case .complete(let b) = answer.body { body = b } else { body = ByteBuffer() }   // gathered: always complete
             var levels = request.levels
-            if !(200..<300).contains(code) {
-                limits.reconcile(request.ticket, usage: TokenUsage(input: 0, output: 0), levels: &levels)
-            } else if request.counted, let usage = TokenUsage(responseBody: body) {
-                limits.reconcile(request.ticket, usage: usage, levels: &levels)
-                metrics.reconciled(request.visit, tokens: usage.total)
-            }
+            reconcile(request.ticket, status: answer.status, body: body, counted: request.counted, visit: request.visit,
+                      levels: &levels)
             out.reserveCapacity(minimumWritableBytes: 640 + body.readableBytes)
-            Self.writeStatusLine(code, answer.status.reasonPhrase, into: &out)
+            Self.writeStatusLine(Int(answer.status.code), answer.status.reasonPhrase, into: &out)
             for (name, value) in answer.headers where HeaderName.isRelayed(name) {
                 out.writeString(name)
                 out.writeStaticString(": ")
@@ -142,59 +136,26 @@ extension GatewayResponder {
     }
 }
 
-/// A connection's last API key and the client it names: most connections carry one key for
-/// their whole life, so the key's parsing, lookup and fingerprint are done once per connection.
+/// A connection's last API key fields and the client they name: most connections carry one
+/// key for their whole life, so the key's parsing, lookup and fingerprint are done once per
+/// connection, and its metrics row found once.
 struct FastKeyCache {
-    private var field: String?
-    private var fromAuthorization = true
+    private var fields: (authorization: String?, apiKey: String?)?
     private var client: ClientKey?
     /// The cached client's metrics row, once known.
     var row: KeyRow?
 
-    /// The client of the request's key (`Authorization: Bearer …`, else `x-api-key`), as
-    /// ``ClientKey/secret(in:)`` reads it; nil when there is none or it is refused (the
-    /// Hummingbird path answers 401).
+    /// The client of the request's key, as ``ClientKey/secret(authorization:apiKey:)`` reads it;
+    /// nil when there is none or it is refused (the Hummingbird path answers 401).
     mutating func client(for headers: HTTPHeaders, in directory: KeyDirectory) -> ClientKey? {
-        if let authorization = headers.first(name: "authorization") {
-            if fromAuthorization, authorization == field, let client { return client }
-            if let secret = ClientKey.bearer(authorization) {
-                return remember(authorization, fromAuthorization: true, directory.client(for: secret))
-            }
-            // Not a bearer token: `x-api-key` decides, uncached (rare); the cache is dropped,
-            // so the row filled in for this request is not taken for the cached key's.
-            forget()
-            guard let raw = headers.first(name: "x-api-key") else { return nil }
-            let key = ClientKey.trimmed(raw)
-            return key.isEmpty ? nil : directory.client(for: key)
-        }
-        guard let raw = headers.first(name: "x-api-key") else { return nil }
-        if !fromAuthorization, raw == field, let client { return client }
-        let key = ClientKey.trimmed(raw)
-        guard !key.isEmpty else { return nil }
-        return remember(raw, fromAuthorization: false, directory.client(for: key))
-    }
-
-    private mutating func forget() {
-        field = nil
-        client = nil
-        row = nil
-    }
-
-    private mutating func remember(_ value: String, fromAuthorization: Bool, _ found: ClientKey?) -> ClientKey? {
-        guard let found else { return nil }
+        let authorization = headers.first(name: "authorization")
+        let apiKey = headers.first(name: "x-api-key")
+        if let client, let fields, fields.authorization == authorization, fields.apiKey == apiKey { return client }
+        guard let secret = ClientKey.secret(authorization: authorization, apiKey: apiKey),
+              let found = directory.client(for: secret) else { return nil }
         if found != client { row = nil }
-        field = value
-        self.fromAuthorization = fromAuthorization
+        fields = (authorization, apiKey)
         client = found
         return found
-    }
-
-    /// `application/json` (any case, parameters allowed), without a lowercased copy.
-    static func isJSON(_ contentType: String) -> Bool {
-        var type = contentType
-        return type.withUTF8 { bytes in
-            let json = HeaderName.applicationJSON
-            return bytes.count >= json.count && HeaderName.equals(UnsafeBufferPointer(rebasing: bytes[..<json.count]), json)
-        }
     }
 }

@@ -82,8 +82,9 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         var stream = false
         var dropUsageChunk = false
         if let route {
-            let type = request.headers[.contentType]?.lowercased() ?? ""
-            guard type.hasPrefix("application/json") else { return OpenAIError.wrongContentType(request.headers[.contentType]).response() }
+            guard HeaderName.isJSON(request.headers[.contentType] ?? "") else {
+                return OpenAIError.wrongContentType(request.headers[.contentType]).response()
+            }
             let scanned: Result<RequestScan, RequestScan.Failure> = body.withUnsafeReadableBytes { bytes in
                 do throws(RequestScan.Failure) { return .success(try RequestScan(bytes)) } catch { return .failure(error) }
             }
@@ -182,17 +183,20 @@ public final class GatewayResponder: HTTPResponder, Sendable {
     /// fields and the upstream's own rate-limit fields left out). A failed answer generated
     /// nothing: its reservation's tokens come back at once.
     func answered(_ answer: UpstreamAnswer, client: ClientKey, visit: GatewayVisit) -> HTTPFields {
-        metrics.upstreamAnswered(visit, status: Int(answer.status.code), headers: answer.headers)
+        count(answer, client: client, visit: visit)
         var headers = HTTPFields()
-        for h in answer.headers {
-            let lower = h.name.lowercased()
-            guard !GatewayResponder.hopByHop.contains(lower), !RateLimitHeaders.isRateLimitField(lowercased: lower) else { continue }
+        for h in answer.headers where HeaderName.isRelayed(h.name) {
             if let name = HTTPField.Name(h.name) { headers.append(HTTPField(name: name, value: h.value)) }
         }
+        return headers
+    }
+
+    /// Counts an upstream answer (and logs a 429 passed through): both paths.
+    func count(_ answer: UpstreamAnswer, client: ClientKey, visit: GatewayVisit) {
+        metrics.upstreamAnswered(visit, status: Int(answer.status.code), headers: answer.headers)
         if answer.status == .tooManyRequests {
             logger.info("upstream 429 passed through", metadata: ["key": "\(client.id)"])
         }
-        return headers
     }
 
     /// Settles a whole (non-streamed) answer: reconciles the ticket with the body's usage
@@ -200,13 +204,22 @@ public final class GatewayResponder: HTTPResponder, Sendable {
     /// after reconciling so `remaining` already reflects the real usage.
     func settle(_ ticket: GatewayTicket, status: HTTPResponseStatus, body: ByteBuffer, counted: Bool, visit: GatewayVisit,
                 headers: inout HTTPFields) {
+        var levels = GatewayLevels()
+        reconcile(ticket, status: status, body: body, counted: counted, visit: visit, levels: &levels)
+        RateLimitHeaders.add(limits.status(bucket: ticket.bucket), to: &headers)
+    }
+
+    /// Reconciles a whole answer's ticket: with the body's usage on a counted route's success,
+    /// with nothing used on a failure (it generated nothing: the tokens come back at once).
+    /// `levels` take the reconciled buckets' levels.
+    func reconcile(_ ticket: GatewayTicket, status: HTTPResponseStatus, body: ByteBuffer, counted: Bool, visit: GatewayVisit,
+                   levels: inout GatewayLevels) {
         if !(200..<300).contains(Int(status.code)) {
-            limits.reconcile(ticket, usage: TokenUsage(input: 0, output: 0))
+            limits.reconcile(ticket, usage: TokenUsage(input: 0, output: 0), levels: &levels)
         } else if counted, let usage = TokenUsage(responseBody: body) {
-            limits.reconcile(ticket, usage: usage)
+            limits.reconcile(ticket, usage: usage, levels: &levels)
             metrics.reconciled(visit, tokens: usage.total)
         }
-        RateLimitHeaders.add(limits.status(bucket: ticket.bucket), to: &headers)
     }
 
     /// Admission, abandoned (its reservation given back, the waiters behind it moving up) when
@@ -229,13 +242,11 @@ public final class GatewayResponder: HTTPResponder, Sendable {
 
     /// Sends the request upstream: the lean pool for `http://`, AsyncHTTPClient for `https://`.
     /// Hop-by-hop fields stay here; `accept-encoding` too (plain bodies, so usage can be read)
-    /// and `expect` (the whole body is sent at once).
+    /// and `expect` (the whole body is sent at once): ``HeaderName/isNotForwarded(_:)``.
     private func send(_ request: Request, body: ByteBuffer, on eventLoop: any EventLoop) async throws -> UpstreamAnswer {
         var headers = HTTPHeaders()
         headers.reserveCapacity(request.headers.count + 2)
-        for field in request.headers {
-            let name = field.name.canonicalName
-            if GatewayResponder.notForwarded.contains(name) { continue }
+        for field in request.headers where !HeaderName.isNotForwarded(field.name.canonicalName) {
             headers.add(name: field.name.rawName, value: field.value)
         }
         let method = request.method
@@ -254,16 +265,8 @@ public final class GatewayResponder: HTTPResponder, Sendable {
         return UpstreamAnswer(status: answer.status, headers: answer.headers, body: .client(answer.body))
     }
 
-    /// Request fields not sent upstream.
-    static let notForwarded: Set<String> = hopByHop.union(["accept-encoding", "expect"])
-
     /// Largest non-streamed upstream answer relayed.
     static let maxUpstreamBody = 64 << 20
-
-    /// Headers that belong to one connection, not to the request or response.
-    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
-                                        "trailer", "upgrade", "host", "content-length", "proxy-authenticate",
-                                        "proxy-authorization"]
 
     /// 502 or 504 in OpenAI's shape. `ticket` is given back when nothing reached the upstream.
     func upstreamFailure(_ error: any Error, ticket: GatewayTicket?, client: ClientKey) -> OpenAIError {
