@@ -3,7 +3,7 @@ import TokenBucket
 /// The limits of one bucket set (a key's, a tenant's, the shared one): a request bucket, and
 /// optionally token buckets per minute. Fields left nil inherit from the level below
 /// (flags over per-key/tenant sections over `[limits]` over a preset over the built-in defaults).
-public struct LimitSpec: Sendable, Equatable {
+public struct LimitSpec: Sendable, Hashable {
     /// Request bucket burst, in requests.
     public var capacity: Double?
     /// Request bucket refill, in requests per second.

@@ -34,7 +34,7 @@ extension GatewayLimits {
     /// tokens (the level this gateway last read from the shared store, with `--store`); nil
     /// when its limits do not resolve.
     func parentRequestStatus(tenant: String) -> DimensionStatus? {
-        guard let c = (try? settings.withLock({ $0.parentSpec(tenant: tenant) }).buckets())?[.requests] else { return nil }
+        guard let c = settings.withLock({ s in s.resolved(s.parentSpec(tenant: tenant)) })?.set[.requests] else { return nil }
         let tokens: Double
         if let store {
             tokens = Swift.max(0, store.levels.level(GatewayStore.parentKey(tenant, .requests), c))

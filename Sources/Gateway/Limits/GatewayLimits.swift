@@ -38,16 +38,18 @@ public final class GatewayLimits: Sendable {
 
         func parentSpec(tenant: String) -> LimitSpec { (tenantOverrides[tenant] ?? LimitSpec()).over(parent) }
 
-        /// The last spec resolved, and its resolution (most bucket sets share one spec: the
-        /// base), so admission does not rebuild configurations for every request.
-        var memo: (spec: LimitSpec, resolved: ResolvedLimits)? = nil
+        /// Specs resolved so far (the base, overrides, parents: a handful), so admission does
+        /// not rebuild configurations for every request; started afresh past 64 (live edits
+        /// make new specs).
+        var memo: [LimitSpec: ResolvedLimits] = [:]
 
         /// `spec` resolved into bucket configurations (memoized; nil if it does not resolve,
         /// which validated settings never hold).
         mutating func resolved(_ spec: LimitSpec) -> ResolvedLimits? {
-            if let memo, memo.spec == spec { return memo.resolved }
+            if let r = memo[spec] { return r }
             guard let r = ResolvedLimits(spec) else { return nil }
-            memo = (spec, r)
+            if memo.count >= 64 { memo.removeAll(keepingCapacity: true) }
+            memo[spec] = r
             return r
         }
     }
