@@ -43,6 +43,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: .hidden)
     var inProcess = false
 
+    func validate() throws {
+        if let filter, !Benchmarks.all.contains(where: { $0.name.contains(filter) }) {
+            throw ValidationError("--filter: no benchmark's name contains \"\(filter)\" (names: "
+                                  + Benchmarks.all.map(\.name).joined(separator: ", ") + ")")
+        }
+    }
+
     func run() async throws {
         #if DEBUG
         printError("bench: this is a debug build; build with `swift build -c release` for real figures")

@@ -202,6 +202,14 @@ struct SplitMix {
         #expect(!m.contains("\n"))
     }
 
+    @Test("bench --filter that matches no benchmark says so and names them, instead of an empty table")
+    func benchFilterMatchesNothing() {
+        let m = message(["bench", "--filter", "nosuch"])
+        #expect(m.hasPrefix("--filter: no benchmark's name contains \"nosuch\" (names: try_acquire, "))
+        #expect(!m.contains("\n"))
+        #expect(message(["bench", "--filter", "keyed_try"]) == "parsed")
+    }
+
     /// Every duration flag, in both spellings of a value that starts with "-": the message names
     /// the flag, the value, why it is not a duration and what is accepted.
     @Test(arguments: [
