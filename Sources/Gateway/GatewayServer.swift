@@ -125,10 +125,23 @@ public final class GatewayServer: Sendable {
         }
         do {
             try await serviceGroup.run()
-        } catch where stopping.load(ordering: .relaxed) {
+        } catch {
+            // Never bound: the port could not be had (a failing service also starts a graceful
+            // shutdown, so `stopping` alone does not tell this apart).
+            guard ports.withLock({ $0.gateway }) != nil else {
+                throw GatewayConfigError("cannot listen on \(config.listen.host):\(config.listen.port): \(Self.reason(error))")
+            }
+            guard stopping.load(ordering: .relaxed) else { throw error }
             // In-flight requests outlived shutdown_timeout and were cancelled: still a clean stop.
             logger.warning("shutdown: in-flight requests cancelled after \(config.shutdownTimeout)", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// A system error as the C library words it (`address already in use`), anything else as it
+    /// describes itself.
+    static func reason(_ error: any Error) -> String {
+        guard let e = error as? IOError else { return "\(error)" }
+        return String(cString: strerror(e.errnoCode)).lowercased()
     }
 
     /// The gateway's port once it is bound.

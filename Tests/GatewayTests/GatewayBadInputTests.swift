@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 @testable import Gateway
 import NIOCore
 import Testing
@@ -118,6 +119,21 @@ struct GatewayBadInputTests {
             // The gateway still serves.
             let health = try await h.request(.GET, "/healthz", key: nil)
             #expect(health.status == 200)
+        }
+    }
+
+    @Test("a port already taken: run() fails with the address and the reason, not a clean stop")
+    func portInUse() async throws {
+        try await GatewayHarness.with(testConfig(capacity: 5, refill: 1)) { h in
+            var c = testConfig(capacity: 5, refill: 1)
+            c.listen = ListenAddress(host: "127.0.0.1", port: h.port)   // the harness's gateway holds it
+            c.mock = true
+            var logger = Logger(label: "gateway-tests")
+            logger.logLevel = .critical
+            let second = try GatewayServer(config: c, mock: MockUpstreamConfiguration(), logger: logger)
+            await #expect(throws: GatewayConfigError("cannot listen on 127.0.0.1:\(h.port): address already in use")) {
+                try await second.run()
+            }
         }
     }
 
