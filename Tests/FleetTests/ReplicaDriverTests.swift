@@ -12,13 +12,7 @@ import TokenBucket
     func tasksOnTheLibraryLimiterAgreeWithTheSimulator(buckets: ReplicaSpec.Buckets) async throws {
         var s = Scenario.named("replicas")!
         s.replicas?.buckets = buckets
-        let window = 10 * second
-        let (fleet, _) = try taskFleet(s, window: window)
-        await fleet.step(to: window)
-        let live = fleet.report(duration: window, wallSeconds: 0)
-        let sim = try Simulation(scenario: s, seed: 1)
-        sim.run(until: window)
-        let sr = sim.report()
+        let (fleet, live, sr) = try await tasksAndSimulation(s)
         #expect(live.replicas?.replicas.map(\.admitted) == sr.replicas?.replicas.map(\.admitted))
         for (lg, sg) in zip(live.groups, sr.groups) {
             #expect(lg.admitted == sg.admitted, "\(buckets): tasks \(lg.admitted) sim \(sg.admitted)")

@@ -13,6 +13,18 @@ func taskFleet(_ scenario: Scenario, seed: UInt64 = 1, window: Nanoseconds? = ni
     return (try TaskFleet(scenario: scenario, seed: seed, window: window, clock: clock, pacing: false), clock)
 }
 
+/// The same scenario for 10 simulated seconds through the task driver (on a manual clock) and
+/// through the simulator, seed 1: the task fleet and both reports, to compare.
+func tasksAndSimulation(_ scenario: Scenario, window: Nanoseconds = 10 * second) async throws
+    -> (fleet: TaskFleet<ManualClock>, tasks: FleetReport, simulated: FleetReport) {
+    let (fleet, _) = try taskFleet(scenario, window: window)
+    await fleet.step(to: window)
+    let live = fleet.report(duration: window, wallSeconds: 0)
+    let sim = try Simulation(scenario: scenario, seed: 1)
+    sim.run(until: window)
+    return (fleet, live, sim.report())
+}
+
 /// Every key's limiter level equals the replay of the admissions the core counted (and, on the
 /// test clock, every step settled).
 func expectConserved<C>(_ fleet: TaskFleet<C>, tolerance: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -34,13 +46,7 @@ func expectConserved<C>(_ fleet: TaskFleet<C>, tolerance: Double = 1e-6, sourceL
     func tasksOnTheLibraryLimiterAgreeWithTheSimulator(name: String, keying: Keying) async throws {
         var s = Scenario.named(name)!
         s.keying = keying
-        let window = 10 * second
-        let (fleet, _) = try taskFleet(s, window: window)
-        await fleet.step(to: window)
-        let live = fleet.report(duration: window, wallSeconds: 0)
-        let sim = try Simulation(scenario: s, seed: 1)
-        sim.run(until: window)
-        let sr = sim.report()
+        let (fleet, live, sr) = try await tasksAndSimulation(s)
         #expect(live.groups.map(\.name) == sr.groups.map(\.name))
         for (lg, sg) in zip(live.groups, sr.groups) {
             let line = "\(name) \(keying.rawValue) \(lg.name): admitted tasks \(lg.admitted) sim \(sg.admitted); p99 ms tasks \(lg.waitMs.p99) sim \(sg.waitMs.p99)"
